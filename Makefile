@@ -1,0 +1,40 @@
+# vaultgate — see README.md. Every target works on a fresh clone.
+SHELL := /bin/bash
+.DEFAULT_GOAL := build
+export GOTOOLCHAIN ?= local
+
+.PHONY: install build test test-unit dev bench clean servers
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+## install: npm dependencies and the real test servers (etcd, kube-apiserver, kube-controller-manager, kubectl, OpenBao)
+install: node_modules/.package-lock.json servers
+
+## servers: build the server binaries from the Go module proxy (cached under .cache/testbin)
+servers:
+	test/env/build.sh
+
+## build: compile TypeScript into dist/
+build: node_modules/.package-lock.json
+	npx tsc -p tsconfig.json
+
+## test: the whole suite, unit and integration, against the real stack
+test: install build
+	npx tap
+
+## test-unit: only the tests that need no servers
+test-unit: build
+	npx tap dist/test/unit
+
+## dev: the local stack plus vaultgate in the foreground; writes .dev/env; Ctrl-C stops everything
+dev: install build
+	node dist/test/env/dev.js
+
+## bench: admission benchmarks (test/bench)
+bench: install build
+	node dist/test/bench/admission.bench.js
+
+clean:
+	rm -rf dist .tap
