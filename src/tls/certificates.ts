@@ -1,0 +1,104 @@
+// Certificate authority and leaf certificates for the webhook server (and for the local
+// test cluster). Keys come from node:crypto because forge's pure-JS RSA key generation
+// takes seconds; node-forge builds and signs the X.509 structures.
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import forge from 'node-forge';
+
+export interface KeyPair {
+  /** PEM certificate */
+  cert: string;
+  /** PEM private key (PKCS#1 or PKCS#8) */
+  key: string;
+}
+
+export interface LeafOptions {
+  commonName: string;
+  dnsNames?: string[];
+  ipAddresses?: string[];
+  organizations?: string[];
+  usage: 'server' | 'client' | 'both';
+  validityDays?: number;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** Back-date certificates so small clock skews between processes don't reject them. */
+const CLOCK_SKEW_MS = 5 * 60 * 1000;
+
+function newRsaKeyPair(): forge.pki.rsa.KeyPair {
+  const { privateKey } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
+  const forgeKey = forge.pki.privateKeyFromPem(privateKey);
+  const publicKey = forge.pki.setRsaPublicKey(forgeKey.n, forgeKey.e);
+  return { privateKey: forgeKey, publicKey };
+}
+
+function serialNumber(): string {
+  // Positive 128-bit serial: clear the top bit so DER doesn't read it as negative.
+  const bytes = randomBytes(16);
+  bytes[0] = (bytes[0] ?? 0) & 0x7f;
+  return bytes.toString('hex');
+}
+
+function validity(cert: forge.pki.Certificate, days: number): void {
+  const now = Date.now();
+  cert.validity.notBefore = new Date(now - CLOCK_SKEW_MS);
+  cert.validity.notAfter = new Date(now + days * DAY_MS);
+}
+
+export function generateCertificateAuthority(commonName: string, validityDays = 3650): KeyPair {
+  const keys = newRsaKeyPair();
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = keys.publicKey;
+  cert.serialNumber = serialNumber();
+  validity(cert, validityDays);
+  const subject = [{ name: 'commonName', value: commonName }];
+  cert.setSubject(subject);
+  cert.setIssuer(subject);
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: true, critical: true },
+    { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
+    { name: 'subjectKeyIdentifier' },
+  ]);
+  cert.sign(keys.privateKey, forge.md.sha256.create());
+  return { cert: forge.pki.certificateToPem(cert), key: forge.pki.privateKeyToPem(keys.privateKey) };
+}
+
+export function issueCertificate(ca: KeyPair, options: LeafOptions): KeyPair {
+  const caCert = forge.pki.certificateFromPem(ca.cert);
+  const caKey = forge.pki.privateKeyFromPem(ca.key);
+  const keys = newRsaKeyPair();
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = keys.publicKey;
+  cert.serialNumber = serialNumber();
+  validity(cert, options.validityDays ?? 365);
+  const subject: forge.pki.CertificateField[] = [{ name: 'commonName', value: options.commonName }];
+  for (const org of options.organizations ?? []) subject.push({ name: 'organizationName', value: org });
+  cert.setSubject(subject);
+  cert.setIssuer(caCert.subject.attributes);
+  const altNames = [
+    ...(options.dnsNames ?? []).map((value) => ({ type: 2, value })),
+    ...(options.ipAddresses ?? []).map((ip) => ({ type: 7, ip })),
+  ];
+  const extensions: object[] = [
+    { name: 'basicConstraints', cA: false },
+    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+    {
+      name: 'extKeyUsage',
+      serverAuth: options.usage !== 'client',
+      clientAuth: options.usage !== 'server',
+    },
+    { name: 'authorityKeyIdentifier', keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
+  ];
+  if (altNames.length > 0) extensions.push({ name: 'subjectAltName', altNames });
+  cert.setExtensions(extensions);
+  cert.sign(caKey, forge.md.sha256.create());
+  return { cert: forge.pki.certificateToPem(cert), key: forge.pki.privateKeyToPem(keys.privateKey) };
+}
+
+/** Milliseconds until the certificate's notAfter (negative once expired). */
+export function expiresInMs(certPem: string, now = Date.now()): number {
+  return forge.pki.certificateFromPem(certPem).validity.notAfter.getTime() - now;
+}
