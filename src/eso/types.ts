@@ -1,0 +1,165 @@
+// The parts of External Secrets Operator's external-secrets.io/v1 API, and of vaultgate's
+// own vaultgate.dev/v1alpha1 API, that vaultgate reads. All objects arrive from outside
+// (admission requests, the API server, YAML files), so every field is optional here and
+// checked where it is used.
+
+export interface ObjectMeta {
+  name?: string;
+  generateName?: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  ownerReferences?: unknown[];
+}
+
+export interface LabelSelectorRequirement {
+  key: string;
+  operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+  values?: string[];
+}
+
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: LabelSelectorRequirement[];
+}
+
+export type StoreKind = 'SecretStore' | 'ClusterSecretStore';
+
+export interface SecretStoreRef {
+  kind?: StoreKind | string;
+  name?: string;
+}
+
+export interface RemoteRef {
+  key?: string;
+  property?: string;
+  version?: string;
+  conversionStrategy?: string;
+  decodingStrategy?: string;
+  metadataPolicy?: string;
+}
+
+export interface ExternalSecretData {
+  secretKey?: string;
+  remoteRef?: RemoteRef;
+  sourceRef?: unknown;
+}
+
+export interface FindName {
+  regexp?: string;
+}
+
+export interface ExternalSecretFind {
+  path?: string;
+  name?: FindName;
+  tags?: Record<string, string>;
+}
+
+export interface ExternalSecretDataFrom {
+  extract?: RemoteRef;
+  find?: ExternalSecretFind;
+  rewrite?: unknown[];
+  sourceRef?: unknown;
+}
+
+export type CreationPolicy = 'Owner' | 'Orphan' | 'Merge' | 'None';
+export type DeletionPolicy = 'Delete' | 'Merge' | 'Retain';
+
+export interface ExternalSecretTarget {
+  name?: string;
+  creationPolicy?: CreationPolicy | string;
+  deletionPolicy?: DeletionPolicy | string;
+  immutable?: boolean;
+  template?: unknown;
+}
+
+export interface ExternalSecretSpec {
+  secretStoreRef?: SecretStoreRef;
+  refreshInterval?: string;
+  refreshPolicy?: string;
+  target?: ExternalSecretTarget;
+  data?: ExternalSecretData[];
+  dataFrom?: ExternalSecretDataFrom[];
+}
+
+export interface ExternalSecret {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: ObjectMeta;
+  spec?: ExternalSecretSpec;
+  status?: unknown;
+}
+
+export interface SecretKeySelector {
+  name?: string;
+  key?: string;
+  namespace?: string;
+}
+
+export interface ServiceAccountSelector {
+  name?: string;
+  namespace?: string;
+  audiences?: string[];
+}
+
+export interface VaultKubernetesAuth {
+  mountPath?: string;
+  role?: string;
+  serviceAccountRef?: ServiceAccountSelector;
+  secretRef?: SecretKeySelector;
+}
+
+export interface VaultAuth {
+  tokenSecretRef?: SecretKeySelector;
+  kubernetes?: VaultKubernetesAuth;
+  [other: string]: unknown;
+}
+
+export interface VaultProvider {
+  server?: string;
+  path?: string;
+  version?: 'v1' | 'v2' | string;
+  namespace?: string;
+  caBundle?: string;
+  auth?: VaultAuth;
+}
+
+export interface ClusterSecretStoreCondition {
+  namespaces?: string[];
+  namespaceSelector?: LabelSelector;
+  namespaceRegexes?: string[];
+}
+
+export interface SecretStoreSpec {
+  controller?: string;
+  provider?: { vault?: VaultProvider; [other: string]: unknown };
+  conditions?: ClusterSecretStoreCondition[];
+}
+
+export interface SecretStore {
+  apiVersion?: string;
+  kind?: StoreKind | string;
+  metadata?: ObjectMeta;
+  spec?: SecretStoreSpec;
+}
+
+export interface VaultPathPolicySpec {
+  namespaceSelector?: LabelSelector;
+  stores?: { kind: StoreKind; name: string }[];
+  allow?: string[];
+  deny?: string[];
+}
+
+export interface VaultPathPolicy {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: ObjectMeta;
+  spec?: VaultPathPolicySpec;
+}
+
+export const ESO_GROUP = 'external-secrets.io';
+export const ESO_VERSION = 'v1';
+export const VAULTGATE_GROUP = 'vaultgate.dev';
+export const VAULTGATE_VERSION = 'v1alpha1';

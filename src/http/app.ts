@@ -1,0 +1,56 @@
+// The HTTP layer: one fastify instance with the admission plugin, health, readiness and
+// metrics. TLS material is swapped in place (setSecureContext) so certificates rotate
+// without a restart or a failed request.
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Server as HttpsServer } from 'node:https';
+import { admissionRoutes } from '../admission/routes.js';
+import type { Evaluator } from '../admission/handlers.js';
+import type { Metrics } from '../metrics/registry.js';
+
+export interface AppOptions {
+  evaluator: Evaluator;
+  metrics: Metrics;
+  failureMode: 'closed' | 'open';
+  /** serve HTTPS with this key pair; plain HTTP when absent (fastify.inject tests) */
+  tls?: { key: string; cert: string };
+  /** reasons the service is not ready; empty when it is */
+  readiness: () => Promise<string[]>;
+  /** a pino logger shared with the rest of the service; fastify makes its own when absent */
+  logger?: FastifyBaseLogger;
+  logLevel?: string;
+  /** AdmissionReviews carry the object twice (object, oldObject); objects are ≤ 3 MiB */
+  bodyLimitBytes?: number;
+}
+
+export function buildApp(options: AppOptions): FastifyInstance {
+  const app = Fastify({
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: { level: options.logLevel ?? 'info', redact: ['req.headers.authorization'] } }),
+    bodyLimit: options.bodyLimitBytes ?? 7 * 1024 * 1024,
+    disableRequestLogging: true,
+    ...(options.tls ? { https: { key: options.tls.key, cert: options.tls.cert } } : {}),
+  }) as unknown as FastifyInstance;
+
+  app.setErrorHandler((error: { statusCode?: number; message: string; code?: string }, request, reply) => {
+    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    void reply.code(status).send({ error: status >= 500 ? 'Internal Server Error' : 'Bad Request', code: error.code, message: error.message });
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    const problems = await options.readiness();
+    if (problems.length > 0) return reply.code(503).send({ status: 'not ready', problems });
+    return { status: 'ready' };
+  });
+  app.get('/metrics', async (_request, reply) => {
+    reply.header('content-type', options.metrics.registry.contentType);
+    return options.metrics.registry.metrics();
+  });
+  void app.register(admissionRoutes, { evaluator: options.evaluator, metrics: options.metrics, failureMode: options.failureMode });
+  return app;
+}
+
+/** Replaces the serving certificate of a running HTTPS app; new connections use it. */
+export function reloadTls(app: FastifyInstance, tls: { key: string; cert: string }): void {
+  (app.server as HttpsServer).setSecureContext({ key: tls.key, cert: tls.cert });
+}

@@ -1,0 +1,83 @@
+// Watched, in-memory copies of the cluster objects every admission decision reads
+// (namespaces, stores, path policies), so a decision costs no API round trip. An
+// informer that fails is restarted with backoff; until its first list succeeds it
+// reports "not synced" and decisions depending on it fail closed (or open, if asked).
+import * as k8s from '@kubernetes/client-node';
+import type { Logger } from '../log.js';
+
+export class WatchedCollection<T extends k8s.KubernetesObject> {
+  private readonly informer: k8s.Informer<T> & k8s.ObjectCache<T>;
+  private everListed = false;
+  private lastError: string | undefined;
+  private stopped = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private backoffMs = 500;
+
+  constructor(
+    readonly what: string,
+    kubeConfig: k8s.KubeConfig,
+    path: string,
+    list: () => Promise<k8s.KubernetesListObject<T>>,
+    private readonly log: Logger,
+  ) {
+    this.informer = k8s.makeInformer(kubeConfig, path, async () => {
+      const result = await list();
+      this.everListed = true;
+      this.lastError = undefined;
+      this.backoffMs = 500;
+      return result;
+    });
+    this.informer.on('error', (error: unknown) => this.restartLater(error));
+  }
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    await this.informer.start();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    await this.informer.stop();
+  }
+
+  get synced(): boolean {
+    return this.everListed;
+  }
+
+  /** Why the collection cannot be trusted yet, or undefined when it can. */
+  get problem(): string | undefined {
+    if (this.everListed) return undefined;
+    return this.lastError ? `${this.what} not available: ${this.lastError}` : `${this.what} not synced yet`;
+  }
+
+  get(name: string, namespace?: string): T | undefined {
+    return this.informer.get(name, namespace);
+  }
+
+  list(namespace?: string): readonly T[] {
+    return this.informer.list(namespace);
+  }
+
+  private restartLater(error: unknown): void {
+    if (this.stopped) return;
+    this.lastError = describeKubeError(error);
+    this.log.warn({ what: this.what, error: this.lastError }, 'watch failed; restarting');
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      if (!this.stopped) void this.informer.start().catch(() => undefined);
+    }, this.backoffMs);
+    this.retryTimer.unref();
+    this.backoffMs = Math.min(this.backoffMs * 2, 30_000);
+  }
+}
+
+export function describeKubeError(error: unknown): string {
+  if (error instanceof k8s.ApiException) {
+    const body = typeof error.body === 'string' ? error.body : '';
+    const message = /"message":"([^"]*)"/.exec(body)?.[1];
+    return `HTTP ${error.code}${message ? `: ${message}` : ''}`;
+  }
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

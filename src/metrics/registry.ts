@@ -1,0 +1,43 @@
+// Prometheus metrics of the service. Labels carry decisions, check names and Vault
+// operations only: never paths' values, tokens or secret data.
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { VaultMetrics } from '../vault/gateway.js';
+
+export class Metrics implements VaultMetrics {
+  readonly registry = new Registry();
+  readonly admissionDuration = new Histogram({
+    name: 'vaultgate_admission_duration_seconds',
+    help: 'Time to answer an AdmissionReview',
+    labelNames: ['webhook'] as const,
+    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly decisions = new Counter({
+    name: 'vaultgate_admission_decisions_total',
+    help: 'Admission decisions by webhook, decision and reason (first failing check)',
+    labelNames: ['webhook', 'decision', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly vaultDuration = new Histogram({
+    name: 'vaultgate_vault_request_duration_seconds',
+    help: 'Vault API call latency by operation and outcome',
+    labelNames: ['operation', 'outcome'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  readonly vaultErrors = new Counter({
+    name: 'vaultgate_vault_request_errors_total',
+    help: 'Vault API calls that failed, by operation',
+    labelNames: ['operation'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'vaultgate_' });
+  }
+
+  observe(operation: string, seconds: number, outcome: 'ok' | 'error'): void {
+    this.vaultDuration.observe({ operation, outcome }, seconds);
+    if (outcome === 'error') this.vaultErrors.inc({ operation });
+  }
+}
