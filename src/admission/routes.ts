@@ -35,7 +35,7 @@ export const admissionRoutes: FastifyPluginAsync<AdmissionRoutesOptions> = async
       options.metrics.decisions.inc({ webhook, decision: outcome.decision, reason: outcome.reason });
       options.metrics.admissionDuration.observe({ webhook }, (performance.now() - started) / 1000);
       if (outcome.decision === 'denied') {
-        request.log.info({ uid: parsed.request.uid, namespace: parsed.request.namespace, name: parsed.request.name, reason: outcome.reason, dryRun: parsed.request.dryRun }, 'denied');
+        request.log.warn({ uid: parsed.request.uid, namespace: parsed.request.namespace, name: parsed.request.name, reason: outcome.reason, dryRun: parsed.request.dryRun }, 'denied');
       }
       return outcome.reply;
     });

@@ -94,7 +94,7 @@ export function decide(input: DecisionInput, answers: ReadonlyMap<string, VaultA
 
 function unavailableFinding(input: DecisionInput, analysis: Analysis, field: string, message: string): void {
   if (input.options.failureMode === 'open') {
-    analysis.warnings.push({ field, message: `${message} (allowed: failure mode open)`, check: 'unavailable' });
+    analysis.warnings.push({ field, message: `allowed by failure mode open: ${message}`, check: 'unavailable' });
   } else {
     analysis.violations.push({ field, message, check: 'unavailable' });
   }

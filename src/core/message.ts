@@ -14,10 +14,10 @@ export function denialMessage(object: string, violations: readonly Finding[]): s
   return [`${object}:`, ...violations.map((v) => `  ${findingLine(v)}`)].join('\n');
 }
 
-/** kubectl prints each warning on its own "Warning:" line; the apiserver caps them at 120 chars. */
+/** kubectl prints each warning on its own "Warning:" line; the apiserver may truncate past 256 characters. */
 export function warningLines(warnings: readonly Finding[]): string[] {
   return warnings.map((w) => {
     const line = findingLine(w);
-    return line.length > 120 ? `${line.slice(0, 117)}...` : line;
+    return line.length > 256 ? `${line.slice(0, 253)}...` : line;
   });
 }

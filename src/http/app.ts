@@ -2,6 +2,7 @@
 // metrics. TLS material is swapped in place (setSecureContext) so certificates rotate
 // without a restart or a failed request.
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { STATUS_CODES } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { admissionRoutes } from '../admission/routes.js';
 import type { Evaluator } from '../admission/handlers.js';
@@ -26,17 +27,19 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: { level: options.logLevel ?? 'info', redact: ['req.headers.authorization'] } }),
     bodyLimit: options.bodyLimitBytes ?? 7 * 1024 * 1024,
-    disableRequestLogging: true,
     ...(options.tls ? { https: { key: options.tls.key, cert: options.tls.cert } } : {}),
   }) as unknown as FastifyInstance;
+
+  // AdmissionReviews are JSON only; anything else is a 415, not a parse attempt.
+  app.removeContentTypeParser('text/plain');
 
   app.setErrorHandler((error: { statusCode?: number; message: string; code?: string }, request, reply) => {
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
     if (status >= 500) request.log.error({ err: error }, 'request failed');
-    void reply.code(status).send({ error: status >= 500 ? 'Internal Server Error' : 'Bad Request', code: error.code, message: error.message });
+    void reply.code(status).send({ error: STATUS_CODES[status] ?? 'Error', code: error.code, message: status >= 500 ? 'internal error' : error.message });
   });
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     const problems = await options.readiness();
     if (problems.length > 0) return reply.code(503).send({ status: 'not ready', problems });
@@ -46,7 +49,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
     reply.header('content-type', options.metrics.registry.contentType);
     return options.metrics.registry.metrics();
   });
-  void app.register(admissionRoutes, { evaluator: options.evaluator, metrics: options.metrics, failureMode: options.failureMode });
+  // Per-request access logs at info would dominate admission cost; denials are logged by the plugin.
+  void app.register(admissionRoutes, { evaluator: options.evaluator, metrics: options.metrics, failureMode: options.failureMode, logLevel: 'warn' });
   return app;
 }
 

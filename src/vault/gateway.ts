@@ -251,7 +251,7 @@ export class VaultGateway {
         return { capabilities: Array.isArray(list) ? list.map(String) : [] };
       }));
     } catch (error) {
-      return vaultFailure(error, `asking Vault for the store's capabilities on ${apiPath}`);
+      return vaultFailure(error, `capabilities on ${apiPath}`);
     }
     if (!capabilities.includes('read') && !capabilities.includes('root')) return ok({ capabilities });
     try {
