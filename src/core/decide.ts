@@ -61,15 +61,22 @@ export function vaultProviderOf(store: SecretStore | undefined): VaultProvider |
   return store?.spec?.provider?.vault;
 }
 
+// vaultQuestions() and decide() on the same input share one analysis (the hot path of
+// every admission); decide() consumes it, so a reused input is analysed afresh.
+const pendingAnalyses = new WeakMap<DecisionInput, Analysis>();
+
 /** What Vault must answer before decide() can give a full verdict (empty when nothing). */
 export function vaultQuestions(input: DecisionInput): VaultQuestion[] {
+  const analysis = analyze(input);
+  pendingAnalyses.set(input, analysis);
   const unique = new Map<string, VaultQuestion>();
-  for (const reference of analyze(input).references) unique.set(reference.question.id, reference.question);
+  for (const reference of analysis.references) unique.set(reference.question.id, reference.question);
   return [...unique.values()];
 }
 
 export function decide(input: DecisionInput, answers: ReadonlyMap<string, VaultAnswer> = new Map()): Verdict {
-  const analysis = analyze(input);
+  const analysis = pendingAnalyses.get(input) ?? analyze(input);
+  pendingAnalyses.delete(input);
   const { violations, warnings } = analysis;
   const reportedStoreProblems = new Set<string>();
   for (const reference of analysis.references) {

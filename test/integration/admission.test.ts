@@ -4,6 +4,7 @@ import t from 'tap';
 import * as k8s from '@kubernetes/client-node';
 import type { RunningServer } from '../../src/server.js';
 import { waitFor } from '../env/processes.js';
+import { seedTokenStore } from '../env/fixtures.js';
 import { startStack, type Stack } from '../env/stack.js';
 import { startVaultgate } from '../env/vaultgate.js';
 
@@ -26,30 +27,18 @@ async function apply(manifest: string, ...flags: string[]) {
 
 t.before(async () => {
   stack = await startStack();
-  // Vault: the seed's postgres-secret, a path the store token may not read, an app path.
+  await seedTokenStore(stack);
   for (const [path, data] of [
-    ['secret/postgres-secret', ['POSTGRES_USER=postgres', 'POSTGRES_PASSWORD=s3cr3t-value']],
     ['secret/locked/x', ['k=v']],
-    ['secret/app/config', ['url=https://example.test', 'mode=prod']],
     ['secret/payments/stripe', ['api_key=sk_test']],
   ] as const) {
     const result = await stack.bao(['kv', 'put', path, ...data]);
     if (result.code !== 0) throw new Error(result.stderr);
   }
-  await stack.bao(['policy', 'write', 'eso-read', '-'], 'path "secret/data/postgres-secret" { capabilities = ["read"] }\npath "secret/data/app/*" { capabilities = ["read"] }\npath "secret/data/payments/*" { capabilities = ["read"] }\n');
   await stack.bao(['policy', 'write', 'app-only', '-'], 'path "secret/data/app/*" { capabilities = ["read"] }\n');
-  const token = await stack.bao(['token', 'create', '-policy=eso-read', '-ttl=2h', '-field=token']);
   await stack.bao(['write', 'auth/kubernetes/role/app-only', 'bound_service_account_names=eso-auth', 'bound_service_account_namespaces=external-secrets', 'token_policies=app-only', 'token_ttl=10m']);
 
   await stack.apply(`
-apiVersion: v1
-kind: Namespace
-metadata: {name: external-secrets}
----
-apiVersion: v1
-kind: Namespace
-metadata: {name: db}
----
 apiVersion: v1
 kind: Namespace
 metadata: {name: payments, labels: {team: payments}}
@@ -57,22 +46,6 @@ metadata: {name: payments, labels: {team: payments}}
 apiVersion: v1
 kind: ServiceAccount
 metadata: {name: eso-auth, namespace: external-secrets}
----
-apiVersion: v1
-kind: Secret
-metadata: {name: vault-token, namespace: external-secrets}
-stringData: {token: "${token.stdout.trim()}"}
----
-apiVersion: external-secrets.io/v1
-kind: ClusterSecretStore
-metadata: {name: vault-backend}
-spec:
-  provider:
-    vault:
-      server: ${stack.vault.addr}
-      path: secret
-      version: v2
-      auth: {tokenSecretRef: {name: vault-token, key: token, namespace: external-secrets}}
 ---
 apiVersion: external-secrets.io/v1
 kind: ClusterSecretStore

@@ -1,0 +1,146 @@
+// Warm-cache admission benchmark: vaultgate (the real CLI, real stack) against a bare
+// fastify server that parses the same AdmissionReview and allows it, measured in one run
+// with the same load generator. Reports medians over rounds and vaultgate/bare ratios.
+// Goal: throughput ratio >= 0.8 and p99 <= 2 ms at 500 requests/s.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { request } from 'node:https';
+import { join } from 'node:path';
+import { seedTokenStore } from '../env/fixtures.js';
+import { freePort, waitFor } from '../env/processes.js';
+import { repoRoot, startStack } from '../env/stack.js';
+import { issueServingMaterial } from '../../src/tls/provision.js';
+import { fixedRate, throughput, type Target } from './load.js';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const RATE = 500;
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
+
+function get(url: string, ca: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { ca, timeout: 2000 }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function review(uid: string): string {
+  return JSON.stringify({
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    request: {
+      uid,
+      kind: { group: 'external-secrets.io', version: 'v1', kind: 'ExternalSecret' },
+      resource: { group: 'external-secrets.io', version: 'v1', resource: 'externalsecrets' },
+      operation: 'CREATE',
+      namespace: 'db',
+      name: 'postgres-secret',
+      dryRun: false,
+      object: {
+        apiVersion: 'external-secrets.io/v1',
+        kind: 'ExternalSecret',
+        metadata: { name: 'postgres-secret', namespace: 'db' },
+        spec: {
+          refreshInterval: '1h',
+          secretStoreRef: { kind: 'ClusterSecretStore', name: 'vault-backend' },
+          target: { name: 'postgres-secret', creationPolicy: 'Owner', deletionPolicy: 'Retain' },
+          data: [
+            { secretKey: 'POSTGRES_USER', remoteRef: { key: 'postgres-secret', property: 'POSTGRES_USER' } },
+            { secretKey: 'POSTGRES_PASSWORD', remoteRef: { key: 'postgres-secret', property: 'POSTGRES_PASSWORD' } },
+          ],
+        },
+      },
+    },
+  });
+}
+
+async function main(): Promise<void> {
+  const stack = await startStack();
+  const children: ChildProcess[] = [];
+  try {
+    await seedTokenStore(stack);
+    const tls = issueServingMaterial(undefined, ['localhost'], ['127.0.0.1']);
+    const certFile = join(stack.dir, 'bench.crt');
+    const keyFile = join(stack.dir, 'bench.key');
+    await writeFile(certFile, tls.cert);
+    await writeFile(keyFile, tls.key);
+    const [vaultgatePort, barePort] = [await freePort(), await freePort()];
+    const start = (args: string[]) => {
+      const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+      children.push(child);
+      return child;
+    };
+    start([
+      ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+      join(repoRoot, 'dist/src/cli/main.js'),
+      'serve',
+      `--kubeconfig=${stack.kubeconfigPath}`,
+      '--host=127.0.0.1',
+      `--port=${vaultgatePort}`,
+      `--tls-cert-file=${certFile}`,
+      `--tls-key-file=${keyFile}`,
+      // Warm cache for the whole measurement: the benchmark measures the decision path,
+      // not Vault's own latency (cold-cache cost is one Vault round trip per path).
+      '--vault-cache-ttl=600000',
+      '--log-level=warn',
+    ]);
+    start([join(repoRoot, 'dist/test/bench/bare-server.js'), String(barePort), certFile, keyFile]);
+    const targets: Record<'vaultgate' | 'bare', Target> = {
+      vaultgate: { url: `https://127.0.0.1:${vaultgatePort}/validate`, ca: tls.ca, body: review('bench') },
+      bare: { url: `https://127.0.0.1:${barePort}/validate`, ca: tls.ca, body: review('bench') },
+    };
+    await waitFor('vaultgate ready', async () => ((await get(`https://127.0.0.1:${vaultgatePort}/readyz`, tls.ca)) === 200 ? true : undefined), { timeoutMs: 30_000 });
+    await waitFor('bare server up', async () => ((await get(`https://127.0.0.1:${barePort}/healthz`, tls.ca)) === 200 ? true : undefined), { timeoutMs: 30_000 });
+    // Warm up both (JIT, caches, connections) and check vaultgate really allows.
+    for (const target of Object.values(targets)) await throughput(target, CONNECTIONS, 2000);
+
+    const results: Record<string, { rps: number[]; p50: number[]; p99: number[]; errors: number }> = {
+      vaultgate: { rps: [], p50: [], p99: [], errors: 0 },
+      bare: { rps: [], p50: [], p99: [], errors: 0 },
+    };
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const name of ['bare', 'vaultgate'] as const) {
+        const t = await throughput(targets[name], CONNECTIONS, SECONDS * 1000);
+        const l = await fixedRate(targets[name], RATE, SECONDS * 1000);
+        const r = results[name]!;
+        r.rps.push(t.rps);
+        r.p50.push(l.p50);
+        r.p99.push(l.p99);
+        r.errors += t.errors + l.errors;
+      }
+    }
+    const summary = Object.fromEntries(
+      Object.entries(results).map(([name, r]) => [name, { throughputRps: median(r.rps), p50Ms: median(r.p50), p99Ms: median(r.p99), errors: r.errors }]),
+    ) as Record<'vaultgate' | 'bare', { throughputRps: number; p50Ms: number; p99Ms: number; errors: number }>;
+    const ratio = summary.vaultgate.throughputRps / summary.bare.throughputRps;
+    const report = {
+      date: new Date().toISOString(),
+      rounds: ROUNDS,
+      secondsPerMeasurement: SECONDS,
+      connections: CONNECTIONS,
+      fixedRateRps: RATE,
+      ...summary,
+      throughputRatio: ratio,
+      goals: { throughputRatioAtLeast: 0.8, p99AtMostMs: 2, met: ratio >= 0.8 && summary.vaultgate.p99Ms <= 2 },
+    };
+    const fmt = (n: number) => n.toFixed(2);
+    console.log(`admission benchmark (medians of ${ROUNDS} rounds, ${SECONDS}s each, warm cache)`);
+    console.log(`  bare fastify : ${summary.bare.throughputRps.toFixed(0)} req/s; at ${RATE} req/s p50 ${fmt(summary.bare.p50Ms)} ms, p99 ${fmt(summary.bare.p99Ms)} ms`);
+    console.log(`  vaultgate    : ${summary.vaultgate.throughputRps.toFixed(0)} req/s; at ${RATE} req/s p50 ${fmt(summary.vaultgate.p50Ms)} ms, p99 ${fmt(summary.vaultgate.p99Ms)} ms`);
+    console.log(`  throughput ratio vaultgate/bare: ${fmt(ratio)} (goal >= 0.8); p99 goal <= 2 ms: ${summary.vaultgate.p99Ms <= 2 ? 'met' : 'not met'}; errors ${summary.vaultgate.errors + summary.bare.errors}`);
+    const out = join(repoRoot, '.cache/bench');
+    await mkdir(out, { recursive: true });
+    await writeFile(join(out, 'admission.json'), `${JSON.stringify(report, null, 2)}\n`);
+  } finally {
+    for (const child of children) child.kill('SIGTERM');
+    await stack.stop();
+  }
+}
+
+await main();

@@ -1,0 +1,45 @@
+// The seed setup most tests start from: the guide's token-auth ClusterSecretStore
+// "vault-backend" and the homelab's postgres-secret in Vault, readable by the store's
+// token (policy eso-read: postgres-secret, app/*, payments/*).
+import type { Stack } from './stack.js';
+
+export async function seedTokenStore(stack: Stack): Promise<void> {
+  for (const [path, data] of [
+    ['secret/postgres-secret', ['POSTGRES_USER=postgres', 'POSTGRES_PASSWORD=s3cr3t-value']],
+    ['secret/app/config', ['url=https://example.test', 'mode=prod']],
+  ] as const) {
+    const result = await stack.bao(['kv', 'put', path, ...data]);
+    if (result.code !== 0) throw new Error(result.stderr);
+  }
+  await stack.bao(
+    ['policy', 'write', 'eso-read', '-'],
+    'path "secret/data/postgres-secret" { capabilities = ["read"] }\npath "secret/data/app/*" { capabilities = ["read"] }\npath "secret/data/payments/*" { capabilities = ["read"] }\n',
+  );
+  const token = await stack.bao(['token', 'create', '-policy=eso-read', '-ttl=2h', '-field=token']);
+  if (token.code !== 0) throw new Error(token.stderr);
+  await stack.apply(`
+apiVersion: v1
+kind: Namespace
+metadata: {name: external-secrets}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: db}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: vault-token, namespace: external-secrets}
+stringData: {token: "${token.stdout.trim()}"}
+---
+apiVersion: external-secrets.io/v1
+kind: ClusterSecretStore
+metadata: {name: vault-backend}
+spec:
+  provider:
+    vault:
+      server: ${stack.vault.addr}
+      path: secret
+      version: v2
+      auth: {tokenSecretRef: {name: vault-token, key: token, namespace: external-secrets}}
+`);
+}
