@@ -22,7 +22,7 @@ build: node_modules/.package-lock.json
 
 ## test: the whole suite, unit and integration, against the real stack
 test: install build
-	npx tap
+	npx tap dist/test/unit dist/test/integration
 
 ## test-unit: only the tests that need no servers
 test-unit: build
