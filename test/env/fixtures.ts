@@ -31,15 +31,16 @@ kind: Secret
 metadata: {name: vault-token, namespace: external-secrets}
 stringData: {token: "${token.stdout.trim()}"}
 ---
-apiVersion: external-secrets.io/v1
+${vaultClusterStore(stack, 'vault-backend', '{tokenSecretRef: {name: vault-token, key: token, namespace: external-secrets}}')}
+`);
+}
+
+/** A ClusterSecretStore on this stack's OpenBao (KV v2 at secret/) with the given auth block. */
+export function vaultClusterStore(stack: Stack, name: string, auth: string): string {
+  return `apiVersion: external-secrets.io/v1
 kind: ClusterSecretStore
-metadata: {name: vault-backend}
+metadata: {name: ${name}}
 spec:
   provider:
-    vault:
-      server: ${stack.vault.addr}
-      path: secret
-      version: v2
-      auth: {tokenSecretRef: {name: vault-token, key: token, namespace: external-secrets}}
-`);
+    vault: {server: "${stack.vault.addr}", path: secret, version: v2, auth: ${auth}}`;
 }

@@ -4,7 +4,7 @@ import t from 'tap';
 import * as k8s from '@kubernetes/client-node';
 import type { RunningServer } from '../../src/server.js';
 import { waitFor } from '../env/processes.js';
-import { seedTokenStore } from '../env/fixtures.js';
+import { seedTokenStore, vaultClusterStore } from '../env/fixtures.js';
 import { startStack, type Stack } from '../env/stack.js';
 import { startVaultgate } from '../env/vaultgate.js';
 
@@ -47,16 +47,7 @@ apiVersion: v1
 kind: ServiceAccount
 metadata: {name: eso-auth, namespace: external-secrets}
 ---
-apiVersion: external-secrets.io/v1
-kind: ClusterSecretStore
-metadata: {name: vault-kubernetes}
-spec:
-  provider:
-    vault:
-      server: ${stack.vault.addr}
-      path: secret
-      version: v2
-      auth: {kubernetes: {mountPath: kubernetes, role: app-only, serviceAccountRef: {name: eso-auth, namespace: external-secrets}}}
+${vaultClusterStore(stack, 'vault-kubernetes', '{kubernetes: {mountPath: kubernetes, role: app-only, serviceAccountRef: {name: eso-auth, namespace: external-secrets}}}')}
 ---
 apiVersion: vaultgate.dev/v1alpha1
 kind: VaultPathPolicy
