@@ -56,12 +56,21 @@ interface Identity {
   vaultNamespace?: string;
   caBundle?: string;
   token: string;
+  /** server, namespace, CA and a token fingerprint: keys the client and every cached answer */
+  id: string;
 }
+
+type IdentityBase = Omit<Identity, 'token' | 'id'>;
 
 type Client = ReturnType<typeof vault>;
 type Cached = { capabilities: string[] } | { read: Lookup<KvVersionFacts> } | { keys: string[] };
 
 const fingerprint = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);
+
+/** Hashes once per identity, not once per Vault question on the admission hot path. */
+function identityOf(base: IdentityBase, token: string): Identity {
+  return { ...base, token, id: `${base.server}|${base.vaultNamespace ?? ''}|${fingerprint(base.caBundle ?? '')}|${fingerprint(token)}` };
+}
 
 export class VaultGateway {
   private readonly clients: LRUCache<string, Client>;
@@ -123,7 +132,7 @@ export class VaultGateway {
 
   private async identity(context: StoreContext, provider: VaultProvider): Promise<Lookup<Identity>> {
     if (!provider.server) return failed('spec.provider.vault.server is not set');
-    const base = {
+    const base: IdentityBase = {
       server: provider.server.replace(/\/+$/, ''),
       ...(provider.namespace ? { vaultNamespace: provider.namespace } : {}),
       ...(provider.caBundle ? { caBundle: Buffer.from(provider.caBundle, 'base64').toString('utf8') } : {}),
@@ -140,7 +149,7 @@ export class VaultGateway {
       if (namespace.state !== 'ok') return namespace as Lookup<Identity>;
       if (!ref.name || !ref.key) return failed('auth.tokenSecretRef needs name and key');
       const token = await this.identities.secretKey(namespace.value, ref.name, ref.key);
-      return token.state === 'ok' ? ok({ ...base, token: token.value }) : (token as Lookup<Identity>);
+      return token.state === 'ok' ? ok(identityOf(base, token.value)) : (token as Lookup<Identity>);
     }
 
     if (auth.kubernetes) {
@@ -172,7 +181,7 @@ export class VaultGateway {
         const login = await this.logins.fetch(cacheKey, {
           context: { identity: () => this.kubernetesLogin(base, mountPath, k8sAuth.role ?? '', jwtSource) },
         });
-        return login ? ok({ ...base, token: login.token }) : unavailable('login returned nothing');
+        return login ? ok(identityOf(base, login.token)) : unavailable('login returned nothing');
       } catch (error) {
         if (error instanceof LookupError) return error.lookup as Lookup<Identity>;
         return vaultFailure(error, `login as role "${k8sAuth.role}" at auth/${mountPath}`);
@@ -184,14 +193,14 @@ export class VaultGateway {
   }
 
   private async kubernetesLogin(
-    base: Omit<Identity, 'token'>,
+    base: IdentityBase,
     mountPath: string,
     role: string,
     jwtSource: () => Promise<Lookup<string>>,
   ): Promise<{ token: string; ttlMs: number }> {
     const jwt = await jwtSource();
     if (jwt.state !== 'ok') throw new LookupError(jwt);
-    const client = this.client({ ...base, token: '' });
+    const client = this.client(identityOf(base, ''));
     const response = (await this.timed('login', () => client.write(`auth/${mountPath}/login`, { role, jwt: jwt.value }))) as {
       auth?: { client_token?: string; lease_duration?: number };
     };
@@ -203,8 +212,7 @@ export class VaultGateway {
   }
 
   private client(identity: Identity): Client {
-    const key = `${identity.server}|${identity.vaultNamespace ?? ''}|${fingerprint(identity.caBundle ?? '')}|${fingerprint(identity.token)}`;
-    let client = this.clients.get(key);
+    let client = this.clients.get(identity.id);
     if (!client) {
       client = vault({
         endpoint: identity.server,
@@ -212,7 +220,7 @@ export class VaultGateway {
         ...(identity.vaultNamespace ? { namespace: identity.vaultNamespace } : {}),
         requestOptions: { timeout: this.options.timeoutMs, ...(identity.caBundle ? { ca: identity.caBundle } : {}) },
       });
-      this.clients.set(key, client);
+      this.clients.set(identity.id, client);
     }
     return client;
   }
@@ -230,7 +238,7 @@ export class VaultGateway {
   }
 
   private cacheKey(identity: Identity, ...parts: (string | number | undefined)[]): string {
-    return [identity.server, identity.vaultNamespace ?? '', fingerprint(identity.token), ...parts.map((p) => p ?? '')].join('|');
+    return [identity.id, ...parts.map((p) => p ?? '')].join('|');
   }
 
   private async cached<T extends Cached>(key: string, load: () => Promise<T>): Promise<T> {
