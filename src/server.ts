@@ -10,7 +10,7 @@ import { ClusterFacts } from './kube/cluster.js';
 import type { Logger } from './log.js';
 import { Metrics } from './metrics/registry.js';
 import { buildApp, reloadTls } from './http/app.js';
-import { ensureServingSecret, needsRenewal, patchCaBundle, serviceDnsNames, watchCertificateFiles, type ServingMaterial } from './tls/provision.js';
+import { ensureServingSecret, patchCaBundle, serviceDnsNames, watchCertificateFiles, type ServingMaterial } from './tls/provision.js';
 import { VaultGateway } from './vault/gateway.js';
 
 export type TlsSource =
@@ -83,9 +83,7 @@ export async function startServer(config: ServerConfig, metrics = new Metrics())
   const readiness = async (): Promise<string[]> => {
     const problems: string[] = [];
     if (!serving) problems.push('TLS listener not serving yet');
-    for (const collection of [cluster.namespaces, cluster.clusterSecretStores, cluster.secretStores, cluster.policies]) {
-      if (collection.problem) problems.push(collection.problem);
-    }
+    problems.push(...cluster.problems);
     problems.push(...(await vaultReachability(cluster, config.vaultTimeoutMs)));
     return problems;
   };
@@ -117,7 +115,6 @@ export async function startServer(config: ServerConfig, metrics = new Metrics())
     }, 3_600_000);
     timer.unref();
     stoppers.push(() => clearInterval(timer));
-    if (needsRenewal(tls.cert)) log.warn({}, 'serving certificate is due for renewal');
   }
 
   return {

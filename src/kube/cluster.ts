@@ -40,35 +40,29 @@ export class ClusterFacts {
   ) {
     this.core = kubeConfig.makeApiClient(k8s.CoreV1Api);
     const custom = kubeConfig.makeApiClient(k8s.CustomObjectsApi);
-    const listCluster = (group: string, version: string, plural: string) => () =>
-      custom.listClusterCustomObject({ group, version, plural }) as Promise<k8s.KubernetesListObject<CustomObject>>;
+    // Cluster-wide watch of one custom resource: the watch path and the list call name the same resource.
+    const watchCustom = (what: string, group: string, version: string, plural: string) =>
+      new WatchedCollection<CustomObject>(
+        what,
+        kubeConfig,
+        `/apis/${group}/${version}/${plural}`,
+        () => custom.listClusterCustomObject({ group, version, plural }) as Promise<k8s.KubernetesListObject<CustomObject>>,
+        log,
+      );
     this.namespaces = new WatchedCollection('namespaces', kubeConfig, '/api/v1/namespaces', () => this.core.listNamespace(), log);
-    this.clusterSecretStores = new WatchedCollection(
-      'ClusterSecretStores',
-      kubeConfig,
-      `/apis/${ESO_GROUP}/${ESO_VERSION}/clustersecretstores`,
-      listCluster(ESO_GROUP, ESO_VERSION, 'clustersecretstores'),
-      log,
-    );
-    this.secretStores = new WatchedCollection(
-      'SecretStores',
-      kubeConfig,
-      `/apis/${ESO_GROUP}/${ESO_VERSION}/secretstores`,
-      listCluster(ESO_GROUP, ESO_VERSION, 'secretstores'),
-      log,
-    );
-    this.policies = new WatchedCollection(
-      'VaultPathPolicies',
-      kubeConfig,
-      `/apis/${VAULTGATE_GROUP}/${VAULTGATE_VERSION}/vaultpathpolicies`,
-      listCluster(VAULTGATE_GROUP, VAULTGATE_VERSION, 'vaultpathpolicies'),
-      log,
-    );
+    this.clusterSecretStores = watchCustom('ClusterSecretStores', ESO_GROUP, ESO_VERSION, 'clustersecretstores');
+    this.secretStores = watchCustom('SecretStores', ESO_GROUP, ESO_VERSION, 'secretstores');
+    this.policies = watchCustom('VaultPathPolicies', VAULTGATE_GROUP, VAULTGATE_VERSION, 'vaultpathpolicies');
     this.secretKeys = new LRUCache({ max: 1000, ttl: Math.max(1, options.secretCacheTtlMs) });
   }
 
   private get collections() {
     return [this.namespaces, this.clusterSecretStores, this.secretStores, this.policies];
+  }
+
+  /** Why cluster facts cannot be trusted yet (empty once every watch has listed). */
+  get problems(): string[] {
+    return this.collections.map((c) => c.problem).filter((p): p is string => p !== undefined);
   }
 
   async start(): Promise<void> {
