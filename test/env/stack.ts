@@ -1,11 +1,12 @@
 // The real local stack the integration tests and `make dev` run against: etcd,
 // kube-apiserver, kube-controller-manager and OpenBao in dev mode, on free loopback ports
-// in a temporary directory, with the test CRDs installed and OpenBao's Kubernetes auth
-// method configured against this apiserver.
+// in a temporary directory, with ESO's own CRDs (from the pinned ESO module) and
+// vaultgate's installed, and OpenBao's Kubernetes auth method configured against this
+// apiserver. The real ESO controller is started on request (test/env/eso.ts).
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -55,7 +56,7 @@ export interface Stack {
 export interface StackOptions {
   /** Keep the temporary directory (logs, certificates) after stop. */
   keep?: boolean;
-  /** Extra CRD files to install besides the ESO test CRDs and vaultgate's own. */
+  /** Extra CRD files to install besides ESO's CRDs and vaultgate's own. */
   crdFiles?: string[];
 }
 
@@ -146,28 +147,17 @@ export async function applyYaml(kubeConfig: k8s.KubeConfig, yamlText: string): P
   }
 }
 
-async function waitForCrds(kubeConfig: k8s.KubeConfig, names: string[]): Promise<void> {
-  const api = kubeConfig.makeApiClient(k8s.ApiextensionsV1Api);
-  await Promise.all(
-    names.map((name) =>
-      waitFor(`CRD ${name} established`, async () => {
-        const crd = await api.readCustomResourceDefinition({ name });
-        return crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ? true : undefined;
-      }),
-    ),
-  );
-}
-
-async function crdNames(files: string[]): Promise<string[]> {
-  const names: string[] = [];
-  for (const file of files) {
-    for (const document of parseAllDocuments(await readFile(file, 'utf8'))) {
-      const value = document.toJS({ maxAliasCount: 1000 }) as { kind?: string; metadata?: { name?: string }; items?: { metadata?: { name?: string } }[] };
-      const items = value.kind === 'List' ? (value.items ?? []) : [value];
-      for (const item of items) if (item.metadata?.name) names.push(item.metadata.name);
-    }
-  }
-  return names;
+/**
+ * ESO's store CRDs are too big for client-side apply (the last-applied annotation), so CRDs
+ * go in with server-side apply, as ESO documents; then wait until every one is served.
+ */
+async function installCrds(stack: Stack, files: string[]): Promise<void> {
+  const args = ['apply', '--server-side', '--force-conflicts', '--field-manager=vaultgate-test'];
+  for (const file of files) args.push('-f', file);
+  const applied = await stack.kubectl(args);
+  if (applied.code !== 0) throw new Error(`installing CRDs: ${applied.stderr}`);
+  const established = await stack.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);
+  if (established.code !== 0) throw new Error(`waiting for CRDs: ${established.stderr}`);
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -325,15 +315,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     };
 
     const crdFiles = [
-      join(repoRoot, 'test/env/crds/external-secrets.yaml'),
+      join(binDir, 'external-secrets-crds.yaml'),
       join(repoRoot, 'manifests/crds/vaultpathpolicies.vaultgate.dev.yaml'),
       ...(options.crdFiles ?? []),
     ];
     await Promise.all([
-      (async () => {
-        for (const file of crdFiles) await stack.apply(await readFile(file, 'utf8'));
-        await waitForCrds(kubeConfig, await crdNames(crdFiles));
-      })(),
+      installCrds(stack, crdFiles),
       (async () => {
         await waitFor('OpenBao unsealed', async () => ((await httpGetStatus(`${vaultAddr}/v1/sys/health`)) === 200 ? true : undefined), { process: vault });
         await configureVaultKubernetesAuth(stack);
