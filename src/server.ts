@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import type * as k8s from '@kubernetes/client-node';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
-import type { FailureMode } from './core/facts.js';
+import { DEFAULT_LIMITS, type DecisionLimits, type FailureMode } from './core/facts.js';
 import { DecisionService } from './decision/service.js';
 import { ClusterFacts } from './kube/cluster.js';
 import type { Logger } from './log.js';
@@ -12,6 +12,7 @@ import { Metrics } from './metrics/registry.js';
 import { buildApp, reloadTls } from './http/app.js';
 import { ensureServingSecret, patchCaBundle, serviceDnsNames, watchCertificateFiles, type ServingMaterial } from './tls/provision.js';
 import { VaultGateway } from './vault/gateway.js';
+import { VaultHealthMonitor } from './vault/health.js';
 
 export type TlsSource =
   | { mode: 'files'; certFile: string; keyFile: string }
@@ -32,6 +33,10 @@ export interface ServerConfig {
   vaultCacheTtlMs: number;
   /** all Vault calls of one admission decision; must stay inside the webhook's timeoutSeconds */
   decisionDeadlineMs: number;
+  /** bounds on the work one ExternalSecret may cause */
+  limits?: DecisionLimits;
+  /** how often each store's Vault is probed for the vaultgate_vault_up metric */
+  vaultHealthIntervalMs?: number;
   logLevel: string;
 }
 
@@ -42,6 +47,8 @@ export interface RunningServer {
   metrics: Metrics;
   gateway: VaultGateway;
   cluster: ClusterFacts;
+  service: DecisionService;
+  health: VaultHealthMonitor;
   close(): Promise<void>;
 }
 
@@ -52,6 +59,7 @@ export const DEFAULTS = {
   vaultTimeoutMs: 2000,
   vaultCacheTtlMs: 10_000,
   decisionDeadlineMs: 7000,
+  vaultHealthIntervalMs: 15_000,
 };
 
 async function initialTls(config: ServerConfig, log: Logger): Promise<ServingMaterial | { key: string; cert: string }> {
@@ -77,14 +85,16 @@ export async function startServer(config: ServerConfig, metrics = new Metrics())
     failureMode: config.failureMode,
     requirePathPolicy: config.requirePathPolicy,
     vaultDeadlineMs: config.decisionDeadlineMs,
+    limits: config.limits ?? DEFAULT_LIMITS,
   });
+  const health = new VaultHealthMonitor(cluster, gateway, metrics, { intervalMs: config.vaultHealthIntervalMs ?? DEFAULTS.vaultHealthIntervalMs, maxServers: 200 }, log);
 
   let serving = false;
+  // Only vaultgate's own state: never a tenant's store or its Vault.
   const readiness = async (): Promise<string[]> => {
     const problems: string[] = [];
     if (!serving) problems.push('TLS listener not serving yet');
     problems.push(...cluster.problems);
-    problems.push(...(await vaultReachability(cluster, config.vaultTimeoutMs)));
     return problems;
   };
 
@@ -92,6 +102,7 @@ export async function startServer(config: ServerConfig, metrics = new Metrics())
   await cluster.start();
   await running.listen({ host: config.host, port: config.port });
   serving = true;
+  health.start();
   const address = running.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
 
@@ -124,31 +135,13 @@ export async function startServer(config: ServerConfig, metrics = new Metrics())
     metrics,
     gateway,
     cluster,
+    service,
+    health,
     close: async () => {
       for (const stop of stoppers) stop();
+      await health.stop();
       await running.close();
       await cluster.stop();
     },
   };
-}
-
-/** Readiness asks each Vault the stores name for its health; a sealed or silent Vault is named. */
-async function vaultReachability(cluster: ClusterFacts, timeoutMs: number): Promise<string[]> {
-  const servers = new Set<string>();
-  for (const store of [...cluster.clusterSecretStores.list(), ...cluster.secretStores.list()]) {
-    const server = (store as { spec?: { provider?: { vault?: { server?: string } } } }).spec?.provider?.vault?.server;
-    if (server) servers.add(server.replace(/\/+$/, ''));
-  }
-  const problems = await Promise.all(
-    [...servers].map(async (server) => {
-      try {
-        const response = await fetch(`${server}/v1/sys/health?standbyok=true&perfstandbyok=true`, { signal: AbortSignal.timeout(timeoutMs) });
-        await response.arrayBuffer();
-        return response.status === 200 || response.status === 429 ? undefined : `Vault ${server} answers HTTP ${response.status}`;
-      } catch (error) {
-        return `Vault ${server} unreachable: ${error instanceof Error ? error.message : String(error)}`;
-      }
-    }),
-  );
-  return problems.filter((p): p is string => p !== undefined);
 }

@@ -18,7 +18,11 @@ export interface WebhookConfigurationOptions {
   name: string;
   target: WebhookTarget;
   caBundle: string;
-  /** vaultgate's own namespace is always excluded, so it cannot lock itself out */
+  /**
+   * vaultgate's own namespace is the only one excluded, so it cannot lock itself out.
+   * kube-system is matched on purpose: one ExternalSecret ESO cannot parse (e.g.
+   * refreshInterval "1d") stops ESO's informer for every namespace, wherever it lives.
+   */
   ownNamespace: string;
   timeoutSeconds?: number;
   failurePolicy?: 'Fail' | 'Ignore';
@@ -50,7 +54,7 @@ function common(options: WebhookConfigurationOptions, path: string) {
     ],
     namespaceSelector: {
       matchExpressions: [
-        { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: [...new Set([options.ownNamespace, 'kube-system'])] },
+        { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: [options.ownNamespace] },
       ],
     },
   };

@@ -2,6 +2,7 @@
 // vaultgate's command line: `vaultgate serve` runs the webhook server.
 import * as k8s from '@kubernetes/client-node';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_LIMITS } from '../core/facts.js';
 import { DEFAULTS, startServer, type TlsSource } from '../server.js';
 
 const positiveInt = (value: string) => {
@@ -29,6 +30,10 @@ export function program(): Command {
     .option('--vault-timeout <ms>', 'deadline of each Vault call', positiveInt, DEFAULTS.vaultTimeoutMs)
     .option('--vault-cache-ttl <ms>', 'how long Vault answers are reused', positiveInt, DEFAULTS.vaultCacheTtlMs)
     .option('--decision-deadline <ms>', 'all Vault calls of one decision (keep under the webhook timeoutSeconds)', positiveInt, DEFAULTS.decisionDeadlineMs)
+    .option('--max-entries <n>', 'data plus dataFrom entries one ExternalSecret may have', positiveInt, DEFAULT_LIMITS.maxEntries)
+    .option('--max-paths <n>', 'distinct Vault paths one ExternalSecret may read', positiveInt, DEFAULT_LIMITS.maxPaths)
+    .option('--max-find-names <n>', 'secrets one dataFrom.find may list', positiveInt, DEFAULT_LIMITS.maxFindNames)
+    .option('--vault-health-interval <ms>', "how often each store's Vault is probed (metrics and logs only, never readiness)", positiveInt, DEFAULTS.vaultHealthIntervalMs)
     .option('--log-level <level>', 'pino log level', 'info')
     .action(async (options: {
       kubeconfig?: string;
@@ -45,6 +50,10 @@ export function program(): Command {
       vaultTimeout: number;
       vaultCacheTtl: number;
       decisionDeadline: number;
+      maxEntries: number;
+      maxPaths: number;
+      maxFindNames: number;
+      vaultHealthInterval: number;
       logLevel: string;
     }) => {
       if (Boolean(options.tlsCertFile) !== Boolean(options.tlsKeyFile)) {
@@ -69,6 +78,8 @@ export function program(): Command {
         vaultTimeoutMs: options.vaultTimeout,
         vaultCacheTtlMs: options.vaultCacheTtl,
         decisionDeadlineMs: options.decisionDeadline,
+        limits: { maxEntries: options.maxEntries, maxPaths: options.maxPaths, maxFindNames: options.maxFindNames },
+        vaultHealthIntervalMs: options.vaultHealthInterval,
         logLevel: options.logLevel,
       });
       const shutdown = () => void server.close().then(() => process.exit(0));

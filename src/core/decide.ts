@@ -1,369 +1,527 @@
 // The decision core: ExternalSecret + facts -> verdict. Admission, the dry-run endpoint and
-// the reconciler all call this, so they can never disagree. No I/O happens here: callers
-// first ask vaultQuestions() what Vault must answer, gather the answers through the Vault
-// adapter, then call decide() with them.
-import type { ExternalSecret, SecretStore, StoreKind, VaultProvider } from '../eso/types.js';
-import { selectorMatches } from './labels.js';
-import { evaluatePathPolicy } from '../policy/pathPolicy.js';
-import type {
-  DecisionInput,
-  Finding,
-  KvFindFacts,
-  KvSecretFacts,
-  Lookup,
-  ResolvedPath,
-  VaultAnswer,
-  VaultQuestion,
-  Verdict,
+// the reconciler all call this, so they can never disagree. No I/O happens here:
+// analyze(input) says openly what Vault must answer (`vault`), the caller gathers those
+// answers through the Vault adapter, then `decide(answers)` gives the verdict.
+//
+// Order of checks, each only on what passed the one before: shape and size, structure
+// (ESO's own rules), store and its conditions, the namespace's VaultPathPolicy (on the path
+// Vault will serve), then with the store's own identity: capability, existence, property.
+// Existence is only ever asked for paths the namespace may read, so no verdict reveals
+// what exists where the namespace may not look.
+import type { SecretStore, StoreKind, VaultProvider, VaultPathPolicy } from '../eso/types.js';
+import { evaluatePathPolicy, evaluateSubtreePolicy, type PathPolicyDecision } from '../policy/pathPolicy.js';
+import { selectorMatches } from '../policy/labels.js';
+import { storeAccess, type StoreAccess } from './auth.js';
+import {
+  DEFAULT_LIMITS,
+  WHOLE_SECRET,
+  type Analysis,
+  type DecisionInput,
+  type FindFacts,
+  type Finding,
+  type Lookup,
+  type PropertyFact,
+  type ReadFacts,
+  type ResolvedPath,
+  type VaultAnswer,
+  type VaultQuestion,
+  type Verdict,
 } from './facts.js';
-import { kvVersionOf, location, resolveKvLocation, type KvLocation } from './kvPath.js';
+import { compileGoRegexp, matchGoRegexp } from './goRegexp.js';
+import { convertKey } from './keys.js';
 import { closestName } from './properties.js';
-import { structureFindings } from './structure.js';
+import { readExternalSecret, type ExternalSecretView, type RemoteRefView } from './shape.js';
+import { deletionPolicyOf, structureFindings } from './structure.js';
+import { dataTarget, findListing, kvVersionOf, metadataTarget, printable, type Resolved, type VaultTarget } from './vaultPath.js';
 
 const DAY_MS = 86_400_000;
+/** The most findings one verdict lists; the rest are counted in one line. */
+const MAX_FINDINGS = 100;
 
-interface SecretReference {
-  kind: 'secret';
+type StoreRef = { kind: StoreKind; name: string };
+
+/** One entry that reads a secret (data[i], or dataFrom[i].extract) or its metadata (Fetch). */
+interface ReadReference {
+  kind: 'read';
+  questionId: string;
   keyField: string;
   propertyField: string;
   versionField: string;
-  location: KvLocation;
-  property?: string;
-  version?: number;
-  question: VaultQuestion & { kind: 'secret' };
+  target: VaultTarget;
+  /** WHOLE_SECRET when the entry names no property */
+  property: string;
+  version?: string;
+  fetchMetadata: boolean;
+  /** dataFrom.extract: the value must be a JSON object ESO can unmarshal into a map */
+  needsObject: boolean;
 }
 
 interface FindReference {
   kind: 'find';
+  questionId: string;
   field: string;
-  root: KvLocation;
-  question: VaultQuestion & { kind: 'find' };
+  rootKvPath: string;
+  conversion: string;
+  converts: boolean;
 }
 
-type Reference = SecretReference | FindReference;
+type Reference = ReadReference | FindReference;
 
-interface Analysis {
-  violations: Finding[];
-  warnings: Finding[];
-  paths: ResolvedPath[];
-  /** references that passed structure, store and policy checks: only these reach Vault */
-  references: Reference[];
-  storeRef: { kind: StoreKind; name: string };
-  provider?: VaultProvider;
-}
-
-export function storeRefOf(es: ExternalSecret): { kind: StoreKind; name: string } {
-  const kind = es.spec?.secretStoreRef?.kind === 'ClusterSecretStore' ? 'ClusterSecretStore' : 'SecretStore';
-  return { kind, name: es.spec?.secretStoreRef?.name ?? '' };
+export function storeRefOf(es: unknown): StoreRef {
+  const ref = (es as { spec?: { secretStoreRef?: { kind?: unknown; name?: unknown } } } | null)?.spec?.secretStoreRef;
+  return { kind: ref?.kind === 'ClusterSecretStore' ? 'ClusterSecretStore' : 'SecretStore', name: typeof ref?.name === 'string' ? ref.name : '' };
 }
 
 export function vaultProviderOf(store: SecretStore | undefined): VaultProvider | undefined {
   return store?.spec?.provider?.vault;
 }
 
-// vaultQuestions() and decide() on the same input share one analysis (the hot path of
-// every admission); decide() consumes it, so a reused input is analysed afresh.
-const pendingAnalyses = new WeakMap<DecisionInput, Analysis>();
+/** Builds the verdict's finding lists; "unavailable" findings follow the failure mode. */
+class Findings {
+  readonly violations: Finding[] = [];
+  readonly warnings: Finding[] = [];
+  readonly paths: ResolvedPath[] = [];
+  private readonly said = new Set<string>();
 
-/** What Vault must answer before decide() can give a full verdict (empty when nothing). */
-export function vaultQuestions(input: DecisionInput): VaultQuestion[] {
-  const analysis = analyze(input);
-  pendingAnalyses.set(input, analysis);
-  const unique = new Map<string, VaultQuestion>();
-  for (const reference of analysis.references) unique.set(reference.question.id, reference.question);
-  return [...unique.values()];
-}
+  constructor(private readonly failureMode: 'closed' | 'open') {}
 
-export function decide(input: DecisionInput, answers: ReadonlyMap<string, VaultAnswer> = new Map()): Verdict {
-  const analysis = pendingAnalyses.get(input) ?? analyze(input);
-  pendingAnalyses.delete(input);
-  const { violations, warnings } = analysis;
-  const reportedStoreProblems = new Set<string>();
-  for (const reference of analysis.references) {
-    const answer = answers.get(reference.question.id) ?? { state: 'unavailable', reason: 'Vault was not asked' };
-    if (answer.state === 'failed' || answer.state === 'unavailable') {
-      const field = reference.kind === 'secret' ? reference.keyField : reference.field;
-      const path = reference.kind === 'secret' ? reference.location.kvPath : reference.root.kvPath;
-      if (reportedStoreProblems.has(answer.reason)) continue;
-      reportedStoreProblems.add(answer.reason);
-      if (answer.state === 'failed') {
-        violations.push({ field, message: `cannot check ${path} in Vault: ${answer.reason}`, check: 'capability' });
-      } else {
-        unavailableFinding(input, analysis, field, `could not check ${path} in Vault: ${answer.reason}`);
-      }
-      continue;
-    }
-    if (reference.kind === 'secret') checkSecret(input, analysis, reference, answer as Lookup<KvSecretFacts>, reportedStoreProblems);
-    else checkFind(input, analysis, reference, answer as Lookup<KvFindFacts>);
+  violation(field: string, message: string, check: Finding['check'], policy?: string): void {
+    this.violations.push({ field, message, check, ...(policy ? { policy } : {}) });
   }
-  return { allowed: violations.length === 0, violations, warnings, paths: analysis.paths };
-}
 
-function unavailableFinding(input: DecisionInput, analysis: Analysis, field: string, message: string): void {
-  if (input.options.failureMode === 'open') {
-    analysis.warnings.push({ field, message: `allowed by failure mode open: ${message}`, check: 'unavailable' });
-  } else {
-    analysis.violations.push({ field, message, check: 'unavailable' });
+  warning(field: string, message: string, check: Finding['check']): void {
+    this.warnings.push({ field, message, check });
+  }
+
+  /** The same problem (a store that cannot log in, one path read by several entries) is said once. */
+  once(key: string): boolean {
+    if (this.said.has(key)) return false;
+    this.said.add(key);
+    return true;
+  }
+
+  unavailable(field: string, message: string): void {
+    if (this.failureMode === 'open') this.warning(field, `allowed by failure mode open: ${message}`, 'unavailable');
+    else this.violation(field, message, 'unavailable');
+  }
+
+  verdict(): Verdict {
+    return { allowed: this.violations.length === 0, violations: capped(this.violations), warnings: capped(this.warnings), paths: this.paths };
   }
 }
 
-function analyze(input: DecisionInput): Analysis {
-  const es = input.externalSecret;
-  const structure = structureFindings(es, input.options.minRefreshIntervalMs);
-  const storeRef = storeRefOf(es);
-  const analysis: Analysis = { ...structure, paths: [], references: [], storeRef };
-  if (!storeRef.name) return analysis;
+function capped(findings: Finding[]): Finding[] {
+  if (findings.length <= MAX_FINDINGS) return findings;
+  const kept = findings.slice(0, MAX_FINDINGS - 1);
+  const rest = findings.length - kept.length;
+  return [...kept, { field: 'spec', message: `... and ${rest} more like these`, check: findings[MAX_FINDINGS - 1]?.check ?? 'structure' }];
+}
 
+const finished = (findings: Findings): Analysis => ({ decide: () => findings.verdict() });
+
+export function analyze(input: DecisionInput): Analysis {
+  const options = input.options;
+  const limits = options.limits ?? DEFAULT_LIMITS;
+  const findings = new Findings(options.failureMode);
+  const { view, findings: shapeFindings, tooLarge } = readExternalSecret(input.externalSecret, limits.maxEntries);
+  findings.violations.push(...shapeFindings, ...tooLarge);
+  if (tooLarge.length > 0) return finished(findings);
+  const structure = structureFindings(view, options.minRefreshIntervalMs);
+  findings.violations.push(...structure.violations);
+  findings.warnings.push(...structure.warnings);
+
+  const storeRef: StoreRef = { kind: view.storeRef.kind === 'ClusterSecretStore' ? 'ClusterSecretStore' : 'SecretStore', name: view.storeRef.name ?? '' };
+  if (!storeRef.name) return finished(findings);
   const storeField = 'spec.secretStoreRef.name';
+  const storeName = `${storeRef.kind} "${storeRef.name}"`;
   const store = input.store;
   if (store.state === 'missing') {
     const where = storeRef.kind === 'SecretStore' ? ` in namespace "${input.namespace}"` : '';
-    analysis.violations.push({ field: storeField, message: `${storeRef.kind} "${storeRef.name}" not found${where}`, check: 'store' });
-    return analysis;
+    findings.violation(storeField, `${storeName} not found${where}`, 'store');
+    return finished(findings);
   }
-  if (store.state === 'failed') {
-    analysis.violations.push({ field: storeField, message: `${storeRef.kind} "${storeRef.name}": ${store.reason}`, check: 'store' });
-    return analysis;
-  }
-  if (store.state === 'unavailable') {
-    unavailableFinding(input, analysis, storeField, `could not look up ${storeRef.kind} "${storeRef.name}": ${store.reason}`);
-    return analysis;
+  if (store.state !== 'ok') {
+    if (store.state === 'failed') findings.violation(storeField, `${storeName}: ${store.reason}`, 'store');
+    else findings.unavailable(storeField, `could not look up ${storeName}: ${store.reason}`);
+    return finished(findings);
   }
 
   const labels = input.namespaceLabels;
   if (labels.state !== 'ok') {
     const reason = labels.state === 'missing' ? 'namespace not found' : labels.reason;
-    unavailableFinding(input, analysis, 'metadata.namespace', `could not read namespace "${input.namespace}": ${reason}`);
-    return analysis;
+    findings.unavailable('metadata.namespace', `could not read namespace "${input.namespace}": ${reason}`);
+    return finished(findings);
   }
-  if (storeRef.kind === 'ClusterSecretStore' && !checkStoreConditions(store.value, input.namespace, labels.value, analysis, storeField)) {
-    return analysis;
+  if (storeRef.kind === 'ClusterSecretStore' && !storeAdmitsNamespace(store.value, input.namespace, labels.value, findings, storeField)) {
+    return finished(findings);
   }
 
   const provider = vaultProviderOf(store.value);
-  if (!provider) return analysis; // another provider's store: vaultgate has nothing to check
-  analysis.provider = provider;
+  if (!provider) return finished(findings); // another provider's store: vaultgate has nothing to check
 
   const policies = input.policies;
   if (policies.state !== 'ok') {
     const reason = policies.state === 'missing' ? 'VaultPathPolicy API not installed' : policies.reason;
-    unavailableFinding(input, analysis, storeField, `could not read VaultPathPolicies: ${reason}`);
-    return analysis;
+    findings.unavailable(storeField, `could not read VaultPathPolicies: ${reason}`);
+    return finished(findings);
   }
 
-  const policyAllows = (field: string, kvPath: string, apiPath: string): boolean => {
-    const decision = evaluatePathPolicy(
-      { namespace: input.namespace, namespaceLabels: labels.value, store: storeRef, kvPath },
-      policies.value,
-      input.options.requirePathPolicy,
-    );
-    analysis.paths.push({ field, store: storeRef, kvPath, apiPath, policy: decision.allowed ? 'allowed' : 'denied' });
-    if (!decision.allowed) {
-      const why =
-        decision.because === 'no-policy'
-          ? `no VaultPathPolicy selects namespace "${input.namespace}" and the server requires one`
-          : `policy ${decision.policy}`;
-      analysis.violations.push({ field, message: `namespace "${input.namespace}" may not read ${kvPath} (${why})`, check: 'policy', policy: decision.policy });
-    }
-    return decision.allowed;
+  const plan = storeAccess(store.value, storeRef.kind, input.namespace);
+  let access: StoreAccess | undefined;
+  if (!plan.ok) {
+    findings.violation(storeField, `${storeName} cannot log in to Vault: ${plan.reason}`, 'capability');
+  } else if (plan.access.auth.method === 'unchecked') {
+    findings.warning(storeField, `capability and existence checks skipped: ${plan.access.auth.reason}`, 'unchecked');
+  } else {
+    access = plan.access;
+  }
+
+  const judge = new PolicyJudge(input, storeRef, labels.value, policies.value, findings);
+  const references = collectReferences(view, provider, judge, findings);
+  const questions = questionsFor(references, provider, limits.maxFindNames);
+  if (questions.length > limits.maxPaths) {
+    findings.violation('spec', `reads ${questions.length} distinct Vault paths; the limit is ${limits.maxPaths} per ExternalSecret (--max-paths)`, 'limit');
+    return finished(findings);
+  }
+  if (!access || questions.length === 0) return finished(findings);
+
+  const context: DecideContext = { input, view, provider, storeRef, storeName, judge, findings };
+  return {
+    vault: { store: store.value, storeKind: storeRef.kind, access, questions },
+    decide: (answers = new Map()) => {
+      for (const reference of references) {
+        const answer = answers.get(reference.questionId) ?? { state: 'unavailable', reason: 'Vault was not asked' };
+        judgeAnswer(context, reference, answer);
+      }
+      return findings.verdict();
+    },
   };
-
-  const spec = es.spec ?? {};
-  (spec.data ?? []).forEach((entry, i) => {
-    if (entry.sourceRef || !entry.remoteRef?.key) return;
-    const base = `spec.data[${i}].remoteRef`;
-    addSecretReference(analysis, provider, entry.remoteRef.key, entry.remoteRef.property, entry.remoteRef.version, base, policyAllows);
-  });
-  (spec.dataFrom ?? []).forEach((entry, i) => {
-    if (entry.sourceRef) return;
-    if (entry.extract?.key) {
-      const base = `spec.dataFrom[${i}].extract`;
-      addSecretReference(analysis, provider, entry.extract.key, entry.extract.property, entry.extract.version, base, policyAllows);
-    } else if (entry.find && !entry.extract) {
-      addFindReference(analysis, provider, entry.find, `spec.dataFrom[${i}].find`, policyAllows);
-    }
-  });
-  return analysis;
 }
 
-function checkStoreConditions(store: SecretStore, namespace: string, labels: Record<string, string>, analysis: Analysis, field: string): boolean {
-  const conditions = store.spec?.conditions ?? [];
+/** analyze() then decide() with no answers: for callers that already hold none (tests, dry runs of structure). */
+export function decideWithoutVault(input: DecisionInput): Verdict {
+  return analyze(input).decide();
+}
+
+// --- store ------------------------------------------------------------------------------
+
+/** ESO's ClusterSecretStore conditions: a selector, a namespace list, or an unanchored Go regexp. */
+function storeAdmitsNamespace(store: SecretStore, namespace: string, labels: Record<string, string>, findings: Findings, field: string): boolean {
+  const conditions = Array.isArray(store.spec?.conditions) ? store.spec.conditions : [];
   if (conditions.length === 0) return true;
-  let admitted = false;
   for (const condition of conditions) {
-    if (condition.namespaceSelector && selectorMatches(condition.namespaceSelector, labels)) admitted = true;
-    if ((condition.namespaces ?? []).includes(namespace)) admitted = true;
+    if (condition.namespaceSelector && selectorMatches(condition.namespaceSelector, labels)) return true;
+    if ((condition.namespaces ?? []).includes(namespace)) return true;
     for (const pattern of condition.namespaceRegexes ?? []) {
-      if (!pattern.startsWith('^') || !pattern.endsWith('$')) {
-        analysis.warnings.push({ field, message: `store namespaceRegexes "${pattern}" is not anchored (^...$) and may admit more namespaces than intended`, check: 'store' });
+      const compiled = compileGoRegexp(pattern);
+      const matched = compiled.ok ? matchGoRegexp(compiled.matcher, namespace) : undefined;
+      if (!compiled.ok && !compiled.unsupported) {
+        findings.violation(field, `failed to compile regex ${pattern}: ${compiled.error}`, 'store');
+        return false;
       }
-      try {
-        if (new RegExp(pattern).test(namespace)) admitted = true;
-      } catch {
-        analysis.warnings.push({ field, message: `store namespaceRegexes "${pattern}" is not a valid regular expression`, check: 'store' });
+      if (!compiled.ok || !matched?.ok) {
+        // vaultgate declined to evaluate it (a size limit): it cannot say the store admits the namespace.
+        findings.unavailable(field, `could not evaluate the store's namespaceRegexes "${printable(pattern)}": ${!compiled.ok ? compiled.error : matched && !matched.ok ? matched.error : ''}`);
+        return false;
       }
+      if (matched.match) return true;
     }
   }
-  if (!admitted) {
-    analysis.violations.push({
-      field,
-      message: `ClusterSecretStore "${store.metadata?.name ?? ''}" does not admit namespace "${namespace}" (its spec.conditions)`,
-      check: 'store',
-    });
-  }
-  return admitted;
+  findings.violation(field, `ClusterSecretStore "${store.metadata?.name ?? ''}" does not admit namespace "${namespace}" (its spec.conditions)`, 'store');
+  return false;
 }
 
-function addSecretReference(
-  analysis: Analysis,
-  provider: VaultProvider,
-  key: string,
-  property: string | undefined,
-  versionText: string | undefined,
-  base: string,
-  policyAllows: (field: string, kvPath: string, apiPath: string) => boolean,
-): void {
-  const keyField = `${base}.key`;
-  const loc = resolveKvLocation(provider, key);
-  if (!loc) {
-    analysis.violations.push({ field: keyField, message: `"${key}" names no KV mount: set the store's spec.provider.vault.path or write <mount>/<key>`, check: 'structure' });
-    return;
+// --- policy -----------------------------------------------------------------------------
+
+class PolicyJudge {
+  constructor(
+    private readonly input: DecisionInput,
+    private readonly storeRef: StoreRef,
+    private readonly labels: Record<string, string>,
+    private readonly policies: VaultPathPolicy[],
+    private readonly findings: Findings,
+  ) {}
+
+  private query(kvPath: string) {
+    return { namespace: this.input.namespace, namespaceLabels: this.labels, store: this.storeRef, kvPath };
   }
-  let version: number | undefined;
-  if (versionText !== undefined && versionText !== '') {
-    version = /^[1-9][0-9]*$/.test(versionText) ? Number(versionText) : Number.NaN;
-    if (Number.isNaN(version) || loc.kvVersion === 1) {
-      const why = loc.kvVersion === 1 ? 'KV v1 has no versions' : 'must be a KV version number (1, 2, ...)';
-      analysis.violations.push({ field: `${base}.version`, message: `"${versionText}": ${why}`, check: 'structure' });
+
+  /** Records the path and says whether the namespace may read it; a denial becomes a violation. */
+  allows(field: string, target: VaultTarget): boolean {
+    const decision = evaluatePathPolicy(this.query(target.kvPath), this.policies, this.input.options.requirePathPolicy);
+    return this.record(field, target.kvPath, target.apiPath, decision);
+  }
+
+  allowsSubtree(field: string, rootKvPath: string, listApiPath: string): boolean {
+    const decision = evaluateSubtreePolicy(this.query(rootKvPath), this.policies, this.input.options.requirePathPolicy);
+    return this.record(field, `${rootKvPath}/*`, listApiPath, decision);
+  }
+
+  /** A path Vault returned (a find match): checked again, never revealing more than the subtree check did. */
+  quietlyAllows(kvPath: string): boolean {
+    return evaluatePathPolicy(this.query(kvPath), this.policies, this.input.options.requirePathPolicy).allowed;
+  }
+
+  private record(field: string, kvPath: string, apiPath: string, decision: PathPolicyDecision): boolean {
+    this.findings.paths.push({ field, store: this.storeRef, kvPath, apiPath, policy: decision.allowed ? 'allowed' : 'denied' });
+    if (decision.allowed) return true;
+    const namespace = this.input.namespace;
+    let why: string;
+    if (decision.because === 'no-policy') why = `no VaultPathPolicy selects namespace "${namespace}" and the server requires one`;
+    else if (decision.detail) why = `policy ${decision.policy}: ${decision.detail}`;
+    else why = `policy ${decision.policy}`;
+    this.findings.violation(field, `namespace "${namespace}" may not read ${kvPath} (${why})`, 'policy', decision.policy);
+    return false;
+  }
+}
+
+// --- references -------------------------------------------------------------------------
+
+function collectReferences(view: ExternalSecretView, provider: VaultProvider, judge: PolicyJudge, findings: Findings): Reference[] {
+  const references: Reference[] = [];
+  const addRead = (ref: RemoteRefView | undefined, base: string, needsObject: boolean) => {
+    if (ref?.key === undefined) return;
+    const keyField = `${base}.key`;
+    const fetchMetadata = ref.metadataPolicy === 'Fetch';
+    const resolved: Resolved<VaultTarget> = fetchMetadata ? metadataTarget(provider, ref.key) : dataTarget(provider, ref.key);
+    if (!resolved.ok) {
+      findings.violation(keyField, resolved.message, resolved.message.includes('stricter than ESO') || resolved.message.includes("outside Vault's API") ? 'policy' : 'structure');
       return;
     }
-  }
-  if (!policyAllows(keyField, loc.kvPath, loc.apiPath)) return;
-  const id = `secret:${loc.apiPath}@${version ?? 'current'}`;
-  analysis.references.push({
-    kind: 'secret',
-    keyField,
-    propertyField: `${base}.property`,
-    versionField: `${base}.version`,
-    location: loc,
-    ...(property ? { property } : {}),
-    ...(version !== undefined ? { version } : {}),
-    question: { id, kind: 'secret', mount: loc.mount, key: loc.key, kvVersion: loc.kvVersion, ...(version !== undefined ? { version } : {}) },
-  });
-}
-
-function addFindReference(
-  analysis: Analysis,
-  provider: VaultProvider,
-  find: NonNullable<NonNullable<ExternalSecret['spec']>['dataFrom']>[number]['find'] & object,
-  field: string,
-  policyAllows: (field: string, kvPath: string, apiPath: string) => boolean,
-): void {
-  const kvVersion = kvVersionOf(provider);
-  const mount = (provider.path ?? '').replace(/^\/+|\/+$/g, '');
-  const findPath = (find.path ?? '').replace(/^\/+|\/+$/g, '');
-  if (!mount) {
-    analysis.violations.push({ field, message: 'find needs the store\'s spec.provider.vault.path (the KV mount to search)', check: 'structure' });
-    return;
-  }
-  // The whole subtree a find may read must be allowed: check "<root>/*" as a literal path,
-  // so only a trailing-* allow covering the root passes. Found keys are checked again later.
-  const root = location(mount, findPath ? `${findPath}/*` : '*', kvVersion);
-  if (!policyAllows(`${field}.path`, root.kvPath, root.apiPath)) return;
-  const id = `find:${mount}|${findPath}|${find.name?.regexp ?? ''}|${JSON.stringify(find.tags ?? {})}`;
-  analysis.references.push({
-    kind: 'find',
-    field,
-    root,
-    question: {
-      id,
-      kind: 'find',
-      mount,
-      kvVersion,
-      ...(findPath ? { path: findPath } : {}),
-      ...(find.name?.regexp ? { nameRegexp: find.name.regexp } : {}),
-      ...(find.tags ? { tags: find.tags } : {}),
-    },
-  });
-}
-
-function checkSecret(input: DecisionInput, analysis: Analysis, reference: SecretReference, answer: Lookup<KvSecretFacts>, said: Set<string>): void {
-  // Several entries reading one path share its problems: say each once, at the first entry.
-  const once = (list: Finding[]) => ({
-    push: (finding: Finding) => {
-      if (said.has(finding.message)) return;
-      said.add(finding.message);
-      list.push(finding);
-    },
-  });
-  const violations = once(analysis.violations);
-  const warnings = once(analysis.warnings);
-  const path = reference.location.kvPath;
-  if (answer.state !== 'ok') return; // failed/unavailable handled by the caller; missing cannot happen here
-  const facts = answer.value;
-  if (!facts.capabilities.includes('read') && !facts.capabilities.includes('root')) {
-    const storeName = `${analysis.storeRef.kind} "${analysis.storeRef.name}"`;
-    violations.push({
-      field: reference.keyField,
-      message: `the Vault identity of ${storeName} may not read ${reference.location.apiPath} (capabilities: ${facts.capabilities.join(', ') || 'none'})`,
-      check: 'capability',
+    if (!judge.allows(keyField, resolved.value)) return;
+    // Fetch reads custom_metadata, which has no versions: ESO ignores remoteRef.version then.
+    const version = !fetchMetadata && ref.version !== undefined && ref.version !== '' ? ref.version : undefined;
+    references.push({
+      kind: 'read',
+      questionId: readQuestionId(resolved.value.apiPath, fetchMetadata, version),
+      keyField,
+      propertyField: `${base}.property`,
+      versionField: `${base}.version`,
+      target: resolved.value,
+      property: ref.property ?? WHOLE_SECRET,
+      ...(version !== undefined ? { version } : {}),
+      fetchMetadata,
+      needsObject,
     });
-    return;
-  }
-  const read = facts.read;
-  if (!read || read.state === 'missing') {
-    const at = reference.version !== undefined ? ` version ${reference.version}` : '';
-    violations.push({ field: reference.version !== undefined ? reference.versionField : reference.keyField, message: `${path}${at} not found in Vault`, check: 'existence' });
-    return;
-  }
-  if (read.state === 'failed') {
-    violations.push({ field: reference.keyField, message: `cannot read ${path}: ${read.reason}`, check: 'existence' });
-    return;
-  }
-  if (read.state === 'unavailable') {
-    unavailableFinding(input, analysis, reference.keyField, `could not read ${path} in Vault: ${read.reason}`);
-    return;
-  }
-  const version = read.value;
-  if (version.state !== 'live') {
-    const field = reference.version !== undefined ? reference.versionField : reference.keyField;
-    const fix = version.state === 'deleted' ? 'undelete it or pin an older remoteRef.version' : 'pin another remoteRef.version';
-    violations.push({ field, message: `${path} version ${version.version} is ${version.state} (${fix})`, check: 'existence' });
-    return;
-  }
-  if (version.deletionTime) {
-    const at = Date.parse(version.deletionTime);
-    const now = input.options.now ?? Date.now();
-    if (Number.isFinite(at) && at > now && at - now < (input.options.deletionWarningMs ?? 7 * DAY_MS)) {
-      warnings.push({ field: reference.keyField, message: `${path} version ${version.version} will be deleted at ${version.deletionTime}`, check: 'existence' });
+  };
+
+  view.data.forEach((entry, i) => {
+    if (entry && !entry.hasSourceRef) addRead(entry.remoteRef, `spec.data[${i}].remoteRef`, false);
+  });
+  view.dataFrom.forEach((entry, i) => {
+    if (!entry || entry.hasSourceRef) return;
+    if (entry.extract && !entry.find) addRead(entry.extract, `spec.dataFrom[${i}].extract`, true);
+    if (entry.find && !entry.extract) {
+      const field = `spec.dataFrom[${i}].find`;
+      const find = entry.find;
+      if (kvVersionOf(provider) === 1 && find.tags !== undefined && !find.hasName) {
+        findings.violation(`${field}.tags`, 'cannot perform find by tag operations with kv version v1', 'structure');
+        return;
+      }
+      if (find.nameRegexp !== undefined && !compileGoRegexp(find.nameRegexp).ok) return; // reported by structure
+      const listing = findListing(provider, find.path);
+      if (!listing.ok) {
+        findings.violation(find.path !== undefined ? `${field}.path` : field, listing.message, listing.message.includes('stricter than ESO') ? 'policy' : 'structure');
+        return;
+      }
+      if (!judge.allowsSubtree(`${field}.path`, listing.value.rootKvPath, listing.value.listApiPath)) return;
+      references.push({
+        kind: 'find',
+        questionId: findQuestionId(listing.value.listApiPath, listing.value.namePrefix, find.nameRegexp, find.hasName, find.tags),
+        field,
+        rootKvPath: listing.value.rootKvPath,
+        conversion: find.conversionStrategy ?? 'Default',
+        converts: !entry.hasRewrite,
+      });
+    }
+  });
+  return references;
+}
+
+const readQuestionId = (apiPath: string, metadata: boolean, version: string | undefined) =>
+  `${metadata ? 'metadata' : 'read'}:${apiPath}${version !== undefined ? `?version=${version}` : ''}`;
+
+const findQuestionId = (listApiPath: string, prefix: string, regexp: string | undefined, hasName: boolean, tags: Record<string, string> | undefined) =>
+  `find:${JSON.stringify([listApiPath, prefix, hasName ? (regexp ?? '') : null, hasName ? null : (tags ?? null)])}`;
+
+/** One question per distinct path (and version); every property asked of it travels together. */
+function questionsFor(references: Reference[], provider: VaultProvider, maxFindNames: number): VaultQuestion[] {
+  const questions = new Map<string, VaultQuestion>();
+  const kvVersion = kvVersionOf(provider);
+  for (const reference of references) {
+    const existing = questions.get(reference.questionId);
+    if (reference.kind === 'read') {
+      if (existing && existing.kind !== 'find') {
+        if (!existing.properties.includes(reference.property)) existing.properties.push(reference.property);
+        continue;
+      }
+      questions.set(
+        reference.questionId,
+        reference.fetchMetadata
+          ? { id: reference.questionId, kind: 'metadata', apiPath: reference.target.apiPath, kvPath: reference.target.kvPath, properties: [reference.property] }
+          : {
+              id: reference.questionId,
+              kind: 'read',
+              apiPath: reference.target.apiPath,
+              kvPath: reference.target.kvPath,
+              kvVersion,
+              ...(reference.version !== undefined ? { version: reference.version } : {}),
+              properties: [reference.property],
+            },
+      );
+    } else if (!existing) {
+      const [listApiPath, namePrefix, regexp, tags] = JSON.parse(reference.questionId.slice('find:'.length)) as [string, string, string | null, Record<string, string> | null];
+      questions.set(reference.questionId, {
+        id: reference.questionId,
+        kind: 'find',
+        listApiPath,
+        namePrefix,
+        kvVersion,
+        ...(regexp !== null ? { nameRegexp: regexp } : {}),
+        ...(tags !== null ? { tags } : {}),
+        maxNames: maxFindNames,
+      });
     }
   }
-  if (reference.property !== undefined && !version.propertyNames.includes(reference.property)) {
-    const suggestion = closestName(reference.property, version.propertyNames);
+  return [...questions.values()];
+}
+
+// --- answers ----------------------------------------------------------------------------
+
+interface DecideContext {
+  input: DecisionInput;
+  view: ExternalSecretView;
+  provider: VaultProvider;
+  storeRef: StoreRef;
+  storeName: string;
+  judge: PolicyJudge;
+  findings: Findings;
+}
+
+function judgeAnswer(context: DecideContext, reference: Reference, answer: VaultAnswer): void {
+  const { findings } = context;
+  const field = reference.kind === 'read' ? reference.keyField : reference.field;
+  const where = reference.kind === 'read' ? reference.target.kvPath : reference.rootKvPath;
+  if (answer.state === 'failed' || answer.state === 'unavailable' || answer.state === 'missing') {
+    const reason = answer.state === 'missing' ? 'no answer' : answer.reason;
+    if (!findings.once(`problem:${reason}`)) return;
+    if (answer.state === 'unavailable') findings.unavailable(field, `could not check ${where} in Vault: ${reason}`);
+    else findings.violation(field, `cannot check ${where} in Vault: ${reason}`, 'capability');
+    return;
+  }
+  if (reference.kind === 'read') judgeRead(context, reference, answer.value as ReadFacts);
+  else judgeFind(context, reference, answer.value as FindFacts);
+}
+
+const canRead = (capabilities: readonly string[]) => capabilities.includes('read') || capabilities.includes('root');
+
+function judgeRead(context: DecideContext, reference: ReadReference, facts: ReadFacts): void {
+  const { findings, storeName } = context;
+  const path = reference.target.kvPath;
+  const what = reference.fetchMetadata ? `the metadata of ${path}` : path;
+  if (!canRead(facts.capabilities) || !facts.outcome) {
+    if (findings.once(`capability:${reference.questionId}`)) {
+      const capabilities = facts.capabilities.join(', ') || 'none';
+      findings.violation(reference.keyField, `the Vault identity of ${storeName} may not read ${reference.target.apiPath} (capabilities: ${capabilities})`, 'capability');
+    }
+    return;
+  }
+  const outcome = facts.outcome;
+  if (outcome.state === 'error') {
+    if (findings.once(`error:${reference.questionId}`)) findings.violation(reference.keyField, `cannot read ${what}: ${outcome.message}`, 'existence');
+    return;
+  }
+  if (outcome.state === 'no-secret') {
+    if (!findings.once(`missing:${reference.questionId}`)) return;
+    const versionField = reference.version !== undefined ? reference.versionField : reference.keyField;
+    const message =
+      outcome.detail === 'missing'
+        ? `${what}${reference.version !== undefined ? ` version ${reference.version}` : ''} not found in Vault`
+        : `${path} version ${outcome.version ?? '?'} is ${outcome.detail} (${outcome.detail === 'deleted' ? 'undelete it or pin an older remoteRef.version' : 'pin another remoteRef.version'})`;
+    // ESO skips a missing secret (a Normal event) unless deletionPolicy is Retain.
+    if (deletionPolicyOf(context.view) === 'Retain') findings.violation(versionField, message, 'existence');
+    else findings.warning(versionField, `${message}; ESO skips it under deletionPolicy ${deletionPolicyOf(context.view)}`, 'existence');
+    return;
+  }
+  if (outcome.deletionTime && findings.once(`deletion:${reference.questionId}`)) {
+    const at = Date.parse(outcome.deletionTime);
+    const now = context.input.options.now ?? Date.now();
+    if (Number.isFinite(at) && at > now && at - now < (context.input.options.deletionWarningMs ?? 7 * DAY_MS)) {
+      findings.warning(reference.keyField, `${path} version ${outcome.version ?? '?'} will be deleted at ${outcome.deletionTime}`, 'existence');
+    }
+  }
+  const property = outcome.properties[reference.property];
+  judgeProperty(context, reference, outcome.propertyNames, property, what);
+}
+
+function judgeProperty(context: DecideContext, reference: ReadReference, names: string[], fact: PropertyFact | undefined, what: string): void {
+  const { findings } = context;
+  const field = reference.property === WHOLE_SECRET ? reference.keyField : reference.propertyField;
+  if (fact === undefined) {
+    findings.unavailable(field, `Vault did not answer for property "${reference.property}" of ${what}`);
+    return;
+  }
+  if ('unsupported' in fact) {
+    findings.warning(field, `could not verify property "${printable(reference.property)}" at ${what}: ${fact.unsupported}`, 'unchecked');
+    return;
+  }
+  if (!fact.found) {
+    const suggestion = closestName(reference.property, names);
     const hint = suggestion ? ` (did you mean "${suggestion}"?)` : '';
-    analysis.violations.push({ field: reference.propertyField, message: `"${reference.property}" not found at ${path}${hint}`, check: 'existence' });
+    findings.violation(field, `"${printable(reference.property)}" not found at ${what}${hint}`, 'existence');
+    return;
+  }
+  if (reference.needsObject && !fact.objectJson) {
+    const kind = fact.kind === 'string' ? 'a string that is not a JSON object' : fact.kind === 'null' ? 'null' : `a JSON ${fact.kind}`;
+    const subject = reference.property === WHOLE_SECRET ? what : `"${printable(reference.property)}" at ${what}`;
+    findings.violation(field, `${subject} is ${kind}; dataFrom.extract needs a JSON object of keys`, 'existence');
   }
 }
 
-function checkFind(input: DecisionInput, analysis: Analysis, reference: FindReference, answer: Lookup<KvFindFacts>): void {
-  if (answer.state !== 'ok') return;
-  const root = reference.root.kvPath.replace(/\/?\*$/, '');
-  const keys = answer.value.keys;
-  if (keys.length === 0) {
-    analysis.warnings.push({ field: reference.field, message: `matches no secret under ${root}`, check: 'existence' });
+function judgeFind(context: DecideContext, reference: FindReference, facts: FindFacts): void {
+  const { findings, provider, judge, storeName } = context;
+  const root = reference.rootKvPath;
+  if (facts.failure) {
+    if (facts.failure.noSecret && deletionPolicyOf(context.view) !== 'Retain') {
+      findings.warning(reference.field, `nothing to list under ${root}: ${facts.failure.message}; ESO skips it under deletionPolicy ${deletionPolicyOf(context.view)}`, 'existence');
+    } else {
+      findings.violation(`${reference.field}.path`, `cannot list ${root}: ${facts.failure.message}`, 'existence');
+    }
     return;
   }
-  const labels = input.namespaceLabels.state === 'ok' ? input.namespaceLabels.value : {};
-  const policies = input.policies.state === 'ok' ? input.policies.value : [];
-  const denials = keys
-    .map((key) => evaluatePathPolicy({ namespace: input.namespace, namespaceLabels: labels, store: analysis.storeRef, kvPath: `${reference.question.mount}/${key}` }, policies, input.options.requirePathPolicy))
-    .filter((decision) => !decision.allowed);
-  if (denials.length > 0) {
-    const names = [...new Set(denials.map((d) => d.policy))].join(', ');
-    analysis.violations.push({
-      field: reference.field,
-      message: `matches ${denials.length} path(s) namespace "${input.namespace}" may not read (policy ${names}); narrow find.path or find.name`,
-      check: 'policy',
-    });
+  if (facts.truncated) {
+    findings.violation(reference.field, `lists more than ${facts.listed} secrets under ${root}; the limit is ${context.input.options.limits?.maxFindNames ?? DEFAULT_LIMITS.maxFindNames} (--max-find-names): narrow find.path`, 'limit');
+    return;
+  }
+  if (facts.matched.length === 0) {
+    findings.warning(reference.field, `matches no secret under ${root}`, 'existence');
+    return;
+  }
+  const outside = facts.matched.filter((name) => {
+    const target = dataTarget(provider, name);
+    return !target.ok || !judge.quietlyAllows(target.value.kvPath);
+  });
+  if (outside.length > 0) {
+    findings.violation(reference.field, `matches ${outside.length} secret(s) namespace "${context.input.namespace}" may not read; narrow find.path or find.name`, 'policy');
+    return;
+  }
+  if (facts.unreadable.length > 0) {
+    const sample = facts.unreadable.slice(0, 3).map((name) => `"${printable(name)}"`).join(', ');
+    findings.violation(reference.field, `the Vault identity of ${storeName} may not read ${facts.unreadable.length} matched secret(s) under ${root} (${sample}${facts.unreadable.length > 3 ? ', ...' : ''})`, 'capability');
+    return;
+  }
+  if (reference.converts) {
+    const byKey = new Map<string, string>();
+    for (const name of facts.matched) {
+      const key = convertKey(name, reference.conversion);
+      const other = byKey.get(key);
+      if (other !== undefined) {
+        findings.violation(reference.field, `secret name collision during conversion: ${key} ("${printable(other)}" and "${printable(name)}")`, 'existence');
+        return;
+      }
+      byKey.set(key, name);
+    }
   }
 }
+
+export type { Lookup };

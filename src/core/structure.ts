@@ -1,94 +1,127 @@
-// Checks that need nothing but the ExternalSecret itself: what ESO's own webhook rejects,
-// plus stricter checks of durations, key names and the target name.
-import type { ExternalSecret } from '../eso/types.js';
+// Checks that need nothing but the ExternalSecret itself: what ESO's CRD schema and its
+// admission webhook reject (in ESO's words where it has them), what ESO's controller can
+// only fail on later (a refreshInterval Go cannot parse, a find regexp Go's RE2 rejects),
+// and vaultgate's stricter checks (unsafe keys are judged where paths are built).
 import { parseGoDuration } from './duration.js';
 import type { Finding } from './facts.js';
+import { compileGoRegexp } from './goRegexp.js';
+import type { ExternalSecretView, RemoteRefView } from './shape.js';
 
 const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const MINUTE_MS = 60_000;
 
+const ENUMS = {
+  'spec.secretStoreRef.kind': ['SecretStore', 'ClusterSecretStore'],
+  'spec.refreshPolicy': ['CreatedOnce', 'Periodic', 'OnChange'],
+  'spec.target.creationPolicy': ['Owner', 'Orphan', 'Merge', 'None'],
+  'spec.target.deletionPolicy': ['Delete', 'Merge', 'Retain'],
+  metadataPolicy: ['None', 'Fetch'],
+  conversionStrategy: ['Default', 'Unicode'],
+  decodingStrategy: ['Auto', 'Base64', 'Base64URL', 'None'],
+} as const;
+
 export function isValidSecretName(name: string): boolean {
   return name.length <= 253 && DNS_SUBDOMAIN.test(name);
 }
 
-export function structureFindings(es: ExternalSecret, minRefreshIntervalMs = MINUTE_MS): { violations: Finding[]; warnings: Finding[] } {
+/** ESO's deletionPolicy as the controller sees it: the CRD defaults it to Retain. */
+export function deletionPolicyOf(es: ExternalSecretView): string {
+  return es.target.deletionPolicy ?? 'Retain';
+}
+
+export function structureFindings(es: ExternalSecretView, minRefreshIntervalMs = MINUTE_MS): { violations: Finding[]; warnings: Finding[] } {
   const violations: Finding[] = [];
   const warnings: Finding[] = [];
   const violation = (field: string, message: string) => violations.push({ field, message, check: 'structure' });
   const warning = (field: string, message: string) => warnings.push({ field, message, check: 'structure' });
-  const spec = es.spec;
-  if (!spec) {
+  const oneOf = (field: string, value: string | undefined, allowed: readonly string[]) => {
+    if (value !== undefined && !allowed.includes(value)) violation(field, `"${value}" must be one of ${allowed.join(', ')}`);
+  };
+  if (!es.hasSpec) {
     violation('spec', 'is required');
     return { violations, warnings };
   }
 
-  if (!spec.secretStoreRef?.name) violation('spec.secretStoreRef.name', 'is required');
-  const kind = spec.secretStoreRef?.kind;
-  if (kind !== undefined && kind !== 'SecretStore' && kind !== 'ClusterSecretStore') {
-    violation('spec.secretStoreRef.kind', `"${kind}" must be SecretStore or ClusterSecretStore`);
-  }
+  const everyEntryHasItsOwnStore = [...es.data, ...es.dataFrom].every((entry) => entry?.hasSourceRef);
+  if (!es.storeRef.name && !everyEntryHasItsOwnStore) violation('spec.secretStoreRef.name', 'is required');
+  oneOf('spec.secretStoreRef.kind', es.storeRef.kind, ENUMS['spec.secretStoreRef.kind']);
+  oneOf('spec.refreshPolicy', es.refreshPolicy, ENUMS['spec.refreshPolicy']);
 
-  if (spec.refreshInterval !== undefined) {
-    const ms = parseGoDuration(spec.refreshInterval);
+  if (es.refreshInterval !== undefined) {
+    const ms = parseGoDuration(es.refreshInterval);
     if (ms === undefined) {
-      violation('spec.refreshInterval', `"${spec.refreshInterval}" is not a Go duration (e.g. 30m, 1h, 1h30m)`);
+      // ESO's CRD takes any string, but one ExternalSecret Go cannot parse stops ESO's informer for all.
+      violation('spec.refreshInterval', `"${es.refreshInterval}" is not a Go duration (e.g. 30m, 1h, 1h30m); ESO cannot read it, and one such object stops ESO's sync for every ExternalSecret`);
     } else if (ms < 0) {
-      violation('spec.refreshInterval', `"${spec.refreshInterval}" must not be negative`);
+      warning('spec.refreshInterval', `"${es.refreshInterval}" is negative: ESO syncs once and never refreshes (as with 0)`);
     } else if (ms > 0 && ms < minRefreshIntervalMs) {
-      warning('spec.refreshInterval', `"${spec.refreshInterval}" reads Vault more than once a minute per ExternalSecret`);
+      warning('spec.refreshInterval', `"${es.refreshInterval}" reads Vault more than once a minute per ExternalSecret`);
     }
   }
 
-  const target = spec.target ?? {};
+  const target = es.target;
   if (target.name !== undefined && !isValidSecretName(target.name)) {
     violation('spec.target.name', `"${target.name}" is not a valid Secret name (lowercase RFC 1123 subdomain)`);
   }
-  if (target.deletionPolicy === 'Delete' && target.creationPolicy === 'Merge') {
-    violation('spec.target.deletionPolicy', 'Delete needs a Secret the ExternalSecret owns: set creationPolicy Owner, or deletionPolicy Retain or Merge');
+  oneOf('spec.target.creationPolicy', target.creationPolicy, ENUMS['spec.target.creationPolicy']);
+  oneOf('spec.target.deletionPolicy', target.deletionPolicy, ENUMS['spec.target.deletionPolicy']);
+  if (target.deletionPolicy === 'Delete' && (target.creationPolicy === 'Merge' || target.creationPolicy === 'None')) {
+    violation('spec.target.deletionPolicy', "deletionPolicy=Delete must not be used when the controller doesn't own the secret. Please set creationPolicy=Owner");
   }
   if (target.deletionPolicy === 'Merge' && target.creationPolicy === 'None') {
-    violation('spec.target.deletionPolicy', 'Merge with creationPolicy None has no Secret to merge into: use deletionPolicy Retain');
+    violation('spec.target.deletionPolicy', 'deletionPolicy=Merge must not be used with creationPolicy=None. There is no Secret to merge with');
   }
 
-  const data = spec.data ?? [];
-  const dataFrom = spec.dataFrom ?? [];
-  if (data.length === 0 && dataFrom.length === 0) violation('spec', 'either data or dataFrom must be set');
+  if (es.data.length === 0 && es.dataFrom.length === 0) violation('spec', 'either data or dataFrom should be specified');
 
   const seen = new Map<string, number>();
-  data.forEach((entry, i) => {
+  const retain = deletionPolicyOf(es) === 'Retain';
+  es.data.forEach((entry, i) => {
+    if (!entry) return;
     const field = `spec.data[${i}]`;
     const secretKey = entry.secretKey;
     if (!secretKey) {
       violation(`${field}.secretKey`, 'is required');
-    } else if (!SECRET_KEY.test(secretKey)) {
-      violation(`${field}.secretKey`, `"${secretKey}" must consist of alphanumerics, "-", "_" or "."`);
+    } else if (!SECRET_KEY.test(secretKey) || secretKey.length > 253) {
+      violation(`${field}.secretKey`, `"${secretKey}" must consist of alphanumerics, "-", "_" or "." (at most 253)`);
     } else if (seen.has(secretKey)) {
-      violation(`${field}.secretKey`, `"${secretKey}" duplicates spec.data[${seen.get(secretKey)}].secretKey`);
+      // ESO's webhook refuses duplicates only under deletionPolicy Retain; otherwise the last one wins.
+      const message = `duplicate secretKey found: ${secretKey} (also spec.data[${seen.get(secretKey)}])`;
+      if (retain) violation(`${field}.secretKey`, message);
+      else warning(`${field}.secretKey`, `${message}; the later entry overwrites the earlier`);
     } else {
       seen.set(secretKey, i);
     }
-    if (!entry.remoteRef?.key && !entry.sourceRef) violation(`${field}.remoteRef.key`, 'is required');
+    if (entry.remoteRef?.key === undefined && !entry.hasSourceRef) violation(`${field}.remoteRef.key`, 'is required');
+    remoteRefEnums(entry.remoteRef, `${field}.remoteRef`, oneOf);
   });
 
-  dataFrom.forEach((entry, i) => {
+  es.dataFrom.forEach((entry, i) => {
+    if (!entry) return;
     const field = `spec.dataFrom[${i}]`;
-    const sources = [entry.extract, entry.find].filter((s) => s !== undefined).length;
-    if (sources === 0 && !entry.sourceRef) violation(field, 'must set one of extract or find');
-    if (sources === 2) violation(field, 'must set only one of extract or find');
-    if (entry.extract && !entry.extract.key) violation(`${field}.extract.key`, 'is required');
+    const sources = [entry.extract, entry.find, entry.hasGeneratorRef || undefined].filter((s) => s !== undefined).length;
+    if (sources > 1) violation(field, 'extract, find, or generatorRef cannot be set at the same time');
+    if (sources === 0 && !entry.hasSourceRef) violation(field, 'either extract, find, or sourceRef must be set to dataFrom');
+    if (entry.extract && entry.extract.key === undefined) violation(`${field}.extract.key`, 'is required');
+    remoteRefEnums(entry.extract, `${field}.extract`, oneOf);
     const find = entry.find;
-    if (find) {
-      if (!find.name?.regexp && !find.tags && find.path === undefined) violation(`${field}.find`, 'must set name.regexp, tags or path');
-      if (find.name?.regexp !== undefined) {
-        try {
-          new RegExp(find.name.regexp);
-        } catch {
-          violation(`${field}.find.name.regexp`, `"${find.name.regexp}" is not a valid regular expression`);
-        }
+    if (find?.nameRegexp !== undefined) {
+      const compiled = compileGoRegexp(find.nameRegexp);
+      if (!compiled.ok) {
+        const message = compiled.unsupported ? compiled.error : `could not compile find.name.regexp [${find.nameRegexp}]: ${compiled.error}`;
+        violations.push({ field: `${field}.find.name.regexp`, message, check: compiled.unsupported ? 'limit' : 'structure' });
       }
     }
+    if (find) oneOf(`${field}.find.conversionStrategy`, find.conversionStrategy, ENUMS.conversionStrategy);
   });
 
   return { violations, warnings };
+}
+
+function remoteRefEnums(ref: RemoteRefView | undefined, field: string, oneOf: (field: string, value: string | undefined, allowed: readonly string[]) => void): void {
+  if (!ref) return;
+  oneOf(`${field}.metadataPolicy`, ref.metadataPolicy, ENUMS.metadataPolicy);
+  oneOf(`${field}.conversionStrategy`, ref.conversionStrategy, ENUMS.conversionStrategy);
+  oneOf(`${field}.decodingStrategy`, ref.decodingStrategy, ENUMS.decodingStrategy);
 }

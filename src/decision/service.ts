@@ -1,10 +1,9 @@
 // Gathers the facts one ExternalSecret needs (cluster state from informers, Vault answers
 // through the gateway) and hands them to the pure decision core. Every door (admission,
 // dry-run, reconciler) decides through this.
-import { decide, storeRefOf, vaultQuestions } from '../core/decide.js';
-import { unavailable, type DecisionInput, type DecisionOptions, type Lookup, type VaultAnswer, type Verdict } from '../core/facts.js';
-import type { ExternalSecret, SecretStore, StoreKind, VaultPathPolicy } from '../eso/types.js';
-import type { StoreContext } from '../vault/gateway.js';
+import { analyze, storeRefOf } from '../core/decide.js';
+import { unavailable, type DecisionInput, type DecisionOptions, type Lookup, type VaultAnswer, type VaultRequest, type Verdict } from '../core/facts.js';
+import type { SecretStore, StoreKind, VaultPathPolicy } from '../eso/types.js';
 import { withDeadline } from '../util/deadline.js';
 
 export interface ClusterFactSource {
@@ -14,7 +13,7 @@ export interface ClusterFactSource {
 }
 
 export interface VaultFactSource {
-  answer(context: StoreContext, questions: ReturnType<typeof vaultQuestions>): Promise<Map<string, VaultAnswer>>;
+  answer(request: VaultRequest): Promise<Map<string, VaultAnswer>>;
 }
 
 export interface DecisionServiceOptions extends DecisionOptions {
@@ -29,27 +28,35 @@ export class DecisionService {
     private readonly options: DecisionServiceOptions,
   ) {}
 
-  async evaluate(externalSecret: ExternalSecret, namespace: string): Promise<Verdict> {
+  /** The facts the core needs from the cluster, for one object in one namespace. */
+  input(externalSecret: unknown, namespace: string, policies?: VaultPathPolicy[]): DecisionInput {
     const ref = storeRefOf(externalSecret);
-    const input: DecisionInput = {
+    return {
       externalSecret,
       namespace,
       namespaceLabels: this.cluster.namespaceLabels(namespace),
       store: ref.name ? this.cluster.store(ref.kind, ref.name, namespace) : unavailable('no store named'),
-      policies: this.cluster.pathPolicies(),
+      policies: policies ? { state: 'ok', value: policies } : this.cluster.pathPolicies(),
       options: this.options,
     };
-    const questions = vaultQuestions(input);
+  }
+
+  async evaluate(externalSecret: unknown, namespace: string): Promise<Verdict> {
+    return this.decide(this.input(externalSecret, namespace));
+  }
+
+  async decide(input: DecisionInput): Promise<Verdict> {
+    const analysis = analyze(input);
     let answers = new Map<string, VaultAnswer>();
-    if (questions.length > 0 && input.store.state === 'ok') {
-      const context: StoreContext = { store: input.store.value, kind: ref.kind, namespace };
+    if (analysis.vault) {
+      const request = analysis.vault;
       try {
-        answers = await withDeadline(this.vault.answer(context, questions), this.options.vaultDeadlineMs, 'Vault checks');
+        answers = await withDeadline(this.vault.answer(request), this.options.vaultDeadlineMs, 'Vault checks');
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
-        answers = new Map(questions.map((q) => [q.id, unavailable(reason)]));
+        answers = new Map(request.questions.map((q) => [q.id, unavailable(reason)]));
       }
     }
-    return decide(input, answers);
+    return analysis.decide(answers);
   }
 }

@@ -111,10 +111,54 @@ export interface VaultKubernetesAuth {
   secretRef?: SecretKeySelector;
 }
 
+export interface VaultAppRoleAuth {
+  path?: string;
+  roleId?: string;
+  roleRef?: SecretKeySelector;
+  secretRef?: SecretKeySelector;
+}
+
+export interface VaultJwtAuth {
+  path?: string;
+  role?: string;
+  secretRef?: SecretKeySelector;
+  kubernetesServiceAccountToken?: {
+    serviceAccountRef?: ServiceAccountSelector;
+    audiences?: string[];
+    expirationSeconds?: number;
+  };
+}
+
+export interface VaultUsernameAuth {
+  path?: string;
+  username?: string;
+  secretRef?: SecretKeySelector;
+}
+
+export interface VaultCertAuth {
+  path?: string;
+  clientCert?: SecretKeySelector;
+  secretRef?: SecretKeySelector;
+}
+
+/** ESO's auth methods, in the order ESO tries them: the first one configured wins. */
 export interface VaultAuth {
+  namespace?: string;
   tokenSecretRef?: SecretKeySelector;
+  appRole?: VaultAppRoleAuth;
   kubernetes?: VaultKubernetesAuth;
-  [other: string]: unknown;
+  ldap?: VaultUsernameAuth;
+  userPass?: VaultUsernameAuth;
+  jwt?: VaultJwtAuth;
+  cert?: VaultCertAuth;
+  iam?: Record<string, unknown>;
+}
+
+export interface CAProvider {
+  type?: 'Secret' | 'ConfigMap' | string;
+  name?: string;
+  key?: string;
+  namespace?: string;
 }
 
 export interface VaultProvider {
@@ -122,7 +166,11 @@ export interface VaultProvider {
   path?: string;
   version?: 'v1' | 'v2' | string;
   namespace?: string;
+  /** base64 of the PEM bytes (a Go []byte); ESO also accepts base64 of base64 */
   caBundle?: string;
+  caProvider?: CAProvider;
+  tls?: { certSecretRef?: SecretKeySelector; keySecretRef?: SecretKeySelector };
+  headers?: Record<string, string>;
   auth?: VaultAuth;
 }
 

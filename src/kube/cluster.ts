@@ -91,25 +91,53 @@ export class ClusterFacts {
     return found ? ok(found as SecretStore) : missing();
   }
 
+  /** Every store vaultgate has seen (for Vault health). */
+  stores(): { store: SecretStore; kind: StoreKind }[] {
+    return [
+      ...this.clusterSecretStores.list().map((store) => ({ store: store as SecretStore, kind: 'ClusterSecretStore' as const })),
+      ...this.secretStores.list().map((store) => ({ store: store as SecretStore, kind: 'SecretStore' as const })),
+    ];
+  }
+
   pathPolicies(): Lookup<VaultPathPolicy[]> {
     if (this.policies.problem) return unavailable(this.policies.problem);
     return ok([...this.policies.list()] as unknown as VaultPathPolicy[]);
   }
 
-  /** One key of a Secret, e.g. a token store's tokenSecretRef; cached briefly. */
+  /**
+   * One key of a Secret, e.g. a token store's tokenSecretRef, exactly as stored (ESO does not
+   * trim it either); cached briefly. Messages use ESO's words.
+   */
   async secretKey(namespace: string, name: string, key: string): Promise<Lookup<string>> {
-    const cacheKey = `${namespace}/${name}/${key}`;
+    return this.objectKey('secret', namespace, name, key, async () => {
+      const secret = await this.core.readNamespacedSecret({ name, namespace });
+      const encoded = secret.data?.[key];
+      return encoded === undefined ? undefined : Buffer.from(encoded, 'base64').toString('utf8');
+    });
+  }
+
+  /** One key of a ConfigMap (a store's caProvider of type ConfigMap). */
+  async configMapKey(namespace: string, name: string, key: string): Promise<Lookup<string>> {
+    return this.objectKey('configmap', namespace, name, key, async () => {
+      const configMap = await this.core.readNamespacedConfigMap({ name, namespace });
+      return configMap.data?.[key];
+    });
+  }
+
+  private async objectKey(kind: 'secret' | 'configmap', namespace: string, name: string, key: string, read: () => Promise<string | undefined>): Promise<Lookup<string>> {
+    const cacheKey = `${kind}/${namespace}/${name}/${key}`;
     const cached = this.secretKeys.get(cacheKey);
     if (cached) return ok(cached.value);
+    const what = `${kind === 'secret' ? 'Kubernetes secret' : 'ConfigMap'} "${name}" from namespace "${namespace}"`;
+    if (!name) return failed(`cannot get ${what}: no name given`);
     try {
-      const secret = await withDeadline(this.core.readNamespacedSecret({ name, namespace }), this.options.timeoutMs, `reading Secret ${namespace}/${name}`);
-      const encoded = secret.data?.[key];
-      if (encoded === undefined) return failed(`Secret ${namespace}/${name} has no key "${key}"`);
-      const value = Buffer.from(encoded, 'base64').toString('utf8').trim();
+      const value = await withDeadline(read(), this.options.timeoutMs, `reading ${what}`);
+      if (value === undefined) return failed(`cannot find secret data for key: ${JSON.stringify(key)}`);
       this.secretKeys.set(cacheKey, { value });
       return ok(value);
     } catch (error) {
-      return kubeFailure(error, `Secret ${namespace}/${name}`);
+      if (error instanceof k8s.ApiException && error.code === 404) return failed(`cannot get ${what}: ${kind}s "${name}" not found`);
+      return kubeFailure(error, what);
     }
   }
 

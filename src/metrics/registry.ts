@@ -1,9 +1,10 @@
 // Prometheus metrics of the service. Labels carry decisions, check names and Vault
 // operations only: never paths' values, tokens or secret data.
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { VaultMetrics } from '../vault/gateway.js';
+import type { HealthGauge } from '../vault/health.js';
 
-export class Metrics implements VaultMetrics {
+export class Metrics implements VaultMetrics, HealthGauge {
   readonly registry = new Registry();
   readonly admissionDuration = new Histogram({
     name: 'vaultgate_admission_duration_seconds',
@@ -32,6 +33,13 @@ export class Metrics implements VaultMetrics {
     registers: [this.registry],
   });
 
+  readonly vaultUp = new Gauge({
+    name: 'vaultgate_vault_up',
+    help: 'Whether a Vault server named by a store answers sys/health unsealed (1) or not (0)',
+    labelNames: ['server'] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'vaultgate_' });
   }
@@ -39,5 +47,14 @@ export class Metrics implements VaultMetrics {
   observe(operation: string, seconds: number, outcome: 'ok' | 'error'): void {
     this.vaultDuration.observe({ operation, outcome }, seconds);
     if (outcome === 'error') this.vaultErrors.inc({ operation });
+  }
+
+  // A store's server URL is tenant input: bounded in length so one cannot bloat every scrape.
+  setVaultUp(server: string, up: boolean): void {
+    this.vaultUp.set({ server: server.slice(0, 200) }, up ? 1 : 0);
+  }
+
+  forgetVault(server: string): void {
+    this.vaultUp.remove({ server: server.slice(0, 200) });
   }
 }

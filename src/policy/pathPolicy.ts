@@ -2,21 +2,67 @@
 // Patterns are written as `vault kv get` names a path (<mount>/<key>): {namespace}
 // expands to the namespace, a trailing * matches any suffix and a + segment exactly one
 // segment, as in Vault ACL paths. Allows of every policy that applies add up; a matching
-// deny in any of them wins.
-import { selectorMatches } from '../core/labels.js';
+// deny in any of them wins. Paths are always judged cleaned (as Vault serves them), so a
+// pattern is only honoured if a cleaned path can match it: the CRD refuses any other
+// pattern with the same rules as patternProblems(), and one that got in anyway fails safe
+// (an unusable deny denies everything it could have meant, an unusable allow allows nothing).
 import type { StoreKind, VaultPathPolicy } from '../eso/types.js';
+import { selectorMatches } from './labels.js';
 
 export interface PathPolicyQuery {
   namespace: string;
   namespaceLabels: Record<string, string>;
   store: { kind: StoreKind; name: string };
-  /** <mount>/<key>, as `vault kv get` shows it */
+  /** <mount>/<key>, as `vault kv get` shows it, already cleaned */
   kvPath: string;
 }
 
 export type PathPolicyDecision =
   | { allowed: true; policy?: string }
-  | { allowed: false; policy: string; because: 'denied' | 'not-allowed' | 'no-policy' };
+  | { allowed: false; policy: string; because: 'denied' | 'not-allowed' | 'no-policy' | 'invalid-pattern'; detail?: string };
+
+/** The rules a pattern must follow; the CRD's x-kubernetes-validations say the same. */
+const PATTERN_RULES: { test: (pattern: string) => boolean; message: string }[] = [
+  { test: (p) => /^[^*]*[*]?$/.test(p), message: '* is only allowed at the end of a pattern' },
+  { test: (p) => !/[^/][+]|[+][^/]/.test(p), message: '+ must be a whole path segment' },
+  { test: (p) => !p.startsWith('/'), message: 'patterns start with the mount, without a leading /' },
+  { test: (p) => !p.includes('//') && !p.endsWith('/'), message: 'patterns have no empty segments (// or a trailing /): Vault serves cleaned paths' },
+  { test: (p) => !/(^|\/)\.\.?(\/|$)/.test(p), message: '. and .. segments never occur in the paths Vault serves' },
+  { test: (p) => !/[{}]/.test(p.replaceAll('{namespace}', '')), message: '{namespace} is the only placeholder' },
+  // eslint-disable-next-line no-control-regex
+  { test: (p) => !/[%\x00-\x1f\x7f]/.test(p), message: 'patterns contain no percent-encoding or control characters' },
+];
+
+export const MAX_PATTERN_LENGTH = 512;
+
+const problemsSeen = new Map<string, string[]>();
+
+/** Why vaultgate cannot honour a pattern (empty when it can). */
+export function patternProblems(pattern: string): string[] {
+  const known = problemsSeen.get(pattern);
+  if (known) return known;
+  let problems: string[];
+  if (pattern.length === 0) problems = ['patterns must not be empty'];
+  else if (pattern.length > MAX_PATTERN_LENGTH) problems = [`patterns are at most ${MAX_PATTERN_LENGTH} characters`];
+  else problems = PATTERN_RULES.filter((rule) => !rule.test(pattern)).map((rule) => rule.message);
+  if (problemsSeen.size > 10_000) problemsSeen.clear();
+  problemsSeen.set(pattern, problems);
+  return problems;
+}
+
+/** Every unusable pattern of a policy, as "<list>[i]: message" lines. */
+export function policyProblems(policy: VaultPathPolicy): string[] {
+  const problems: string[] = [];
+  for (const list of ['allow', 'deny'] as const) {
+    (policy.spec?.[list] ?? []).forEach((pattern, i) => {
+      const text = typeof pattern === 'string' ? pattern : '';
+      for (const problem of typeof pattern === 'string' ? patternProblems(text) : ['must be a string']) {
+        problems.push(`spec.${list}[${i}] ${JSON.stringify(text)}: ${problem}`);
+      }
+    });
+  }
+  return problems;
+}
 
 const compiled = new Map<string, RegExp>();
 
@@ -24,10 +70,10 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+/** A pattern as an anchored RegExp: literal segments, [^/]+ for +, .* for a trailing *. Linear by construction. */
 export function patternToRegExp(pattern: string, namespace: string): RegExp {
   const expanded = pattern.replaceAll('{namespace}', namespace);
-  const cacheKey = expanded;
-  const cached = compiled.get(cacheKey);
+  const cached = compiled.get(expanded);
   if (cached) return cached;
   const prefix = expanded.endsWith('*');
   const body = prefix ? expanded.slice(0, -1) : expanded;
@@ -35,9 +81,9 @@ export function patternToRegExp(pattern: string, namespace: string): RegExp {
     .split('/')
     .map((segment) => (segment === '+' ? '[^/]+' : escapeRegExp(segment)))
     .join('/');
-  const regexp = new RegExp(`^${source}${prefix ? '.*' : ''}$`);
+  const regexp = new RegExp(`^${source}${prefix ? '.*' : ''}$`, 's');
   if (compiled.size > 10_000) compiled.clear();
-  compiled.set(cacheKey, regexp);
+  compiled.set(expanded, regexp);
   return regexp;
 }
 
@@ -48,11 +94,14 @@ export function pathMatches(pattern: string, namespace: string, kvPath: string):
 export function policyApplies(policy: VaultPathPolicy, query: Pick<PathPolicyQuery, 'namespaceLabels' | 'store'>): boolean {
   const spec = policy.spec ?? {};
   if (!selectorMatches(spec.namespaceSelector, query.namespaceLabels)) return false;
-  if (spec.stores && spec.stores.length > 0) {
-    return spec.stores.some((s) => s.kind === query.store.kind && s.name === query.store.name);
+  if (Array.isArray(spec.stores) && spec.stores.length > 0) {
+    return spec.stores.some((s) => s?.kind === query.store.kind && s?.name === query.store.name);
   }
   return true;
 }
+
+const policyName = (policy: VaultPathPolicy) => policy.metadata?.name ?? '(unnamed)';
+const patterns = (list: unknown): string[] => (Array.isArray(list) ? list.filter((p): p is string => typeof p === 'string') : []);
 
 export function evaluatePathPolicy(
   query: PathPolicyQuery,
@@ -63,21 +112,98 @@ export function evaluatePathPolicy(
   if (applicable.length === 0) {
     return requirePolicy ? { allowed: false, policy: 'require-path-policy', because: 'no-policy' } : { allowed: true };
   }
-  const name = (policy: VaultPathPolicy) => policy.metadata?.name ?? '(unnamed)';
-  const denying = applicable.find((policy) => (policy.spec?.deny ?? []).some((p) => pathMatches(p, query.namespace, query.kvPath)));
-  if (denying) return { allowed: false, policy: name(denying), because: 'denied' };
-  const allowing = applicable.find((policy) => (policy.spec?.allow ?? []).some((p) => pathMatches(p, query.namespace, query.kvPath)));
-  if (allowing) return { allowed: true, policy: name(allowing) };
-  return { allowed: false, policy: applicable.map(name).sort().join(', '), because: 'not-allowed' };
+  for (const policy of applicable) {
+    const unusable = patterns(policy.spec?.deny).find((p) => patternProblems(p).length > 0);
+    if (unusable !== undefined) {
+      return { allowed: false, policy: policyName(policy), because: 'invalid-pattern', detail: `deny pattern ${JSON.stringify(unusable)} is invalid (${patternProblems(unusable).join('; ')})` };
+    }
+  }
+  const usable = (list: unknown) => patterns(list).filter((p) => patternProblems(p).length === 0);
+  const denying = applicable.find((policy) => usable(policy.spec?.deny).some((p) => pathMatches(p, query.namespace, query.kvPath)));
+  if (denying) return { allowed: false, policy: policyName(denying), because: 'denied' };
+  const allowing = applicable.find((policy) => usable(policy.spec?.allow).some((p) => pathMatches(p, query.namespace, query.kvPath)));
+  if (allowing) return { allowed: true, policy: policyName(allowing) };
+  return { allowed: false, policy: applicable.map(policyName).sort().join(', '), because: 'not-allowed' };
 }
 
-/** Problems in a policy's own patterns (shown to whoever applies it, and as warnings). */
-export function patternProblems(pattern: string): string | undefined {
-  const star = pattern.indexOf('*');
-  if (star !== -1 && star !== pattern.length - 1) return `"${pattern}": * is only allowed at the end`;
-  if (pattern.split('/').some((segment) => segment.includes('+') && segment !== '+')) {
-    return `"${pattern}": + must be a whole path segment`;
+/** A pattern as tokens: literal characters, '+' segments, and a trailing '*'. */
+type Token = { literal: string } | { segment: true } | { rest: true };
+
+function tokens(expanded: string): Token[] {
+  const out: Token[] = [];
+  const rest = expanded.endsWith('*');
+  const body = rest ? expanded.slice(0, -1) : expanded;
+  body.split('/').forEach((segment, i) => {
+    if (i > 0) out.push({ literal: '/' });
+    if (segment === '+') out.push({ segment: true });
+    else for (const ch of segment) out.push({ literal: ch });
+  });
+  if (rest) out.push({ rest: true });
+  return out;
+}
+
+/**
+ * Could the pattern match some path under `root` (root + "/" + anything)? Decided on the
+ * pattern alone, so a find over a subtree is judged without listing Vault: the answer
+ * never depends on what exists there.
+ */
+export function patternReachesUnder(pattern: string, namespace: string, root: string): boolean {
+  const pattern_ = tokens(pattern.replaceAll('{namespace}', namespace));
+  const prefix = `${root}/`;
+  const seen = new Set<number>();
+  const visit = (i: number, j: number): boolean => {
+    if (j === prefix.length) return true; // the rest of the pattern can always be written after the prefix
+    if (i === pattern_.length) return false;
+    const key = i * (prefix.length + 1) + j;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    const token = pattern_[i] as Token;
+    if ('rest' in token) return true;
+    if ('literal' in token) return prefix[j] === token.literal && visit(i + 1, j + 1);
+    for (let k = j; k < prefix.length && prefix[k] !== '/'; k++) {
+      if (k + 1 === prefix.length || visit(i + 1, k + 1)) return true;
+    }
+    return false;
+  };
+  return visit(0, 0);
+}
+
+/** Does the pattern match every path under `root`? Only a trailing-* pattern can. */
+export function patternCoversUnder(pattern: string, namespace: string, root: string): boolean {
+  const expanded = pattern.replaceAll('{namespace}', namespace);
+  if (!expanded.endsWith('*')) return false;
+  const source = patternToRegExp(expanded, namespace).source.replace(/\.\*\$$/, '');
+  return new RegExp(source, 's').test(`${root}/`);
+}
+
+/**
+ * May the namespace read everything under `root` (a dataFrom.find's subtree)? Allowed only
+ * when an allow covers the whole subtree and no deny reaches into it, so the verdict on a
+ * find never reveals what exists under it.
+ */
+export function evaluateSubtreePolicy(
+  query: PathPolicyQuery,
+  policies: readonly VaultPathPolicy[],
+  requirePolicy: boolean,
+): PathPolicyDecision {
+  const applicable = policies.filter((policy) => policyApplies(policy, query));
+  if (applicable.length === 0) {
+    return requirePolicy ? { allowed: false, policy: 'require-path-policy', because: 'no-policy' } : { allowed: true };
   }
-  if (pattern.startsWith('/')) return `"${pattern}": paths start with the mount, without a leading /`;
-  return undefined;
+  const root = query.kvPath;
+  for (const policy of applicable) {
+    for (const pattern of patterns(policy.spec?.deny)) {
+      if (patternProblems(pattern).length > 0) {
+        return { allowed: false, policy: policyName(policy), because: 'invalid-pattern', detail: `deny pattern ${JSON.stringify(pattern)} is invalid (${patternProblems(pattern).join('; ')})` };
+      }
+      if (patternReachesUnder(pattern, query.namespace, root)) {
+        return { allowed: false, policy: policyName(policy), because: 'denied', detail: `deny pattern ${JSON.stringify(pattern)} reaches under ${root}/` };
+      }
+    }
+  }
+  const covering = applicable.find((policy) =>
+    patterns(policy.spec?.allow).some((p) => patternProblems(p).length === 0 && patternCoversUnder(p, query.namespace, root)),
+  );
+  if (covering) return { allowed: true, policy: policyName(covering) };
+  return { allowed: false, policy: applicable.map(policyName).sort().join(', '), because: 'not-allowed', detail: `no allow pattern covers everything under ${root}/` };
 }

@@ -1,31 +1,39 @@
-// The Vault adapter: answers the decision core's Vault questions with the store's own
-// Vault identity (its token, or a Kubernetes-auth login as its role). Identities are
-// cached until they expire; answers are cached briefly and concurrent identical lookups
-// share one request, so a burst of applies costs one Vault read per path. Only facts
-// (capabilities, version state, property names, key names) are kept, never values.
+// The Vault adapter: carries out the core's access plan for a store (its token, or a login
+// with the store's own method and credentials, in the store's Vault namespace, trusting the
+// store's CA) and answers the core's questions with that identity. Identities are cached
+// until about 80% of their lease; answers are cached briefly and concurrent identical
+// lookups share one request, so a burst of applies costs one Vault read per path. Only
+// facts (capabilities, version state, property names and kinds, key names) are kept,
+// never values; tokens only as long as their identity is cached.
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import vault from 'node-vault';
+import type { AuthPlan, CaSource, Credential, SecretKeyRef, StoreAccess, VaultConnection } from '../core/auth.js';
+import { tokenProblem } from '../core/auth.js';
 import {
   failed,
-  missing,
   ok,
   unavailable,
-  type KvFindFacts,
-  type KvSecretFacts,
-  type KvVersionFacts,
+  type FindFacts,
   type Lookup,
+  type PropertyFact,
+  type ReadFacts,
+  type ReadOutcome,
   type VaultAnswer,
   type VaultQuestion,
+  type VaultRequest,
 } from '../core/facts.js';
-import { propertyNames } from '../core/properties.js';
-import type { SecretStore, StoreKind, VaultProvider } from '../eso/types.js';
+import { compileGoRegexp, matchGoRegexp } from '../core/goRegexp.js';
+import { propertyFact, propertyNames } from '../core/properties.js';
+import { dataTarget, findListing, metadataTarget } from '../core/vaultPath.js';
+import type { VaultProvider } from '../eso/types.js';
 import type { Logger } from '../log.js';
 import { withDeadline } from '../util/deadline.js';
+import { encodeApiPath, tenantVaultClient, type TenantEndpoint, type VaultClient } from './client.js';
 import { statusOf, vaultFailure } from './errors.js';
 
 export interface IdentitySource {
   secretKey(namespace: string, name: string, key: string): Promise<Lookup<string>>;
+  configMapKey(namespace: string, name: string, key: string): Promise<Lookup<string>>;
   serviceAccountToken(namespace: string, name: string, audiences: string[], seconds?: number): Promise<Lookup<{ token: string; expiresAt: number }>>;
 }
 
@@ -39,42 +47,32 @@ export interface VaultGatewayOptions {
   /** how long answers about paths are reused */
   cacheTtlMs: number;
   maxEntries?: number;
-  /** the most keys a dataFrom.find lists before giving up on completeness */
-  maxFindKeys?: number;
   metrics?: VaultMetrics;
 }
 
-export interface StoreContext {
-  store: SecretStore;
-  kind: StoreKind;
-  /** namespace of the ExternalSecret; a SecretStore's references resolve in it */
-  namespace: string;
-}
-
 interface Identity {
-  server: string;
-  vaultNamespace?: string;
-  caBundle?: string;
-  token: string;
-  /** server, namespace, CA and a token fingerprint: keys the client and every cached answer */
+  endpoint: TenantEndpoint;
+  token?: string;
+  /** everything that shapes requests, tokens fingerprinted: keys clients and cached answers */
   id: string;
 }
 
-type IdentityBase = Omit<Identity, 'token' | 'id'>;
-
-type Client = ReturnType<typeof vault>;
-type Cached = { capabilities: string[] } | { read: Lookup<KvVersionFacts> } | { keys: string[] };
+type Cached = { capabilities: string[] } | { outcome: ReadOutcome } | { find: FindFacts };
 
 const fingerprint = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);
 
-/** Hashes once per identity, not once per Vault question on the admission hot path. */
-function identityOf(base: IdentityBase, token: string): Identity {
-  return { ...base, token, id: `${base.server}|${base.vaultNamespace ?? ''}|${fingerprint(base.caBundle ?? '')}|${fingerprint(token)}` };
+/** Thrown inside cached loaders so a definite answer (not an outage) is not cached as one. */
+class LookupError extends Error {
+  constructor(readonly lookup: Lookup<never>) {
+    super(lookup.state === 'failed' || lookup.state === 'unavailable' ? lookup.reason : lookup.state);
+  }
 }
 
+const asLookup = <T>(lookup: Lookup<unknown>): Lookup<T> => lookup as Lookup<T>;
+
 export class VaultGateway {
-  private readonly clients: LRUCache<string, Client>;
-  private readonly logins: LRUCache<string, { token: string }, { identity: () => Promise<{ token: string; ttlMs: number }> }>;
+  private readonly clients = new LRUCache<string, VaultClient>({ max: 500 });
+  private readonly logins: LRUCache<string, { token: string }, { login: () => Promise<{ token: string; ttlMs: number }> }>;
   private readonly answers: LRUCache<string, Cached, { load: () => Promise<Cached> }>;
 
   constructor(
@@ -82,19 +80,17 @@ export class VaultGateway {
     private readonly options: VaultGatewayOptions,
     private readonly log: Logger,
   ) {
-    const max = options.maxEntries ?? 10_000;
-    this.clients = new LRUCache({ max: 500 });
     this.logins = new LRUCache({
       max: 1000,
       ttl: 60_000,
       fetchMethod: async (_key, _stale, { context, options: fetchOptions }) => {
-        const { token, ttlMs } = await context.identity();
+        const { token, ttlMs } = await context.login();
         fetchOptions.ttl = Math.max(1000, ttlMs);
         return { token };
       },
     });
     this.answers = new LRUCache({
-      max,
+      max: options.maxEntries ?? 10_000,
       ttl: Math.max(1, options.cacheTtlMs),
       fetchMethod: async (_key, _stale, { context }) => context.load(),
     });
@@ -106,120 +102,167 @@ export class VaultGateway {
     this.logins.clear();
   }
 
-  async answer(context: StoreContext, questions: readonly VaultQuestion[]): Promise<Map<string, VaultAnswer>> {
+  /** Answers every question of one request with the store's identity. */
+  async answer(request: VaultRequest): Promise<Map<string, VaultAnswer>> {
     const results = new Map<string, VaultAnswer>();
-    if (questions.length === 0) return results;
-    const provider = context.store.spec?.provider?.vault;
-    const identity = provider ? await this.identity(context, provider) : failed<Identity>('not a Vault store');
+    if (request.questions.length === 0) return results;
+    const storeName = `${request.storeKind} "${request.store.metadata?.name ?? ''}"`;
+    const identity = await this.identity(request.access);
     if (identity.state !== 'ok') {
-      const storeName = `${context.kind} "${context.store.metadata?.name ?? ''}"`;
       const reason = identity.state === 'missing' ? 'no Vault identity' : identity.reason;
-      const answer: VaultAnswer =
-        identity.state === 'unavailable' ? unavailable(`${storeName} could not log in: ${reason}`) : failed(`${storeName} cannot log in to Vault: ${reason}`);
-      for (const question of questions) results.set(question.id, answer);
+      const answer: VaultAnswer = identity.state === 'unavailable' ? unavailable(`${storeName} could not log in: ${reason}`) : failed(`${storeName} cannot log in to Vault: ${reason}`);
+      for (const question of request.questions) results.set(question.id, answer);
       return results;
     }
+    const provider = request.store.spec?.provider?.vault ?? {};
     await Promise.all(
-      questions.map(async (question) => {
-        const answer: VaultAnswer = question.kind === 'secret' ? await this.secret(identity.value, question) : await this.find(identity.value, question);
-        results.set(question.id, answer);
+      request.questions.map(async (question) => {
+        results.set(question.id, await this.question(identity.value, provider, question));
       }),
     );
     return results;
   }
 
-  // --- identities -------------------------------------------------------------------
-
-  private async identity(context: StoreContext, provider: VaultProvider): Promise<Lookup<Identity>> {
-    if (!provider.server) return failed('spec.provider.vault.server is not set');
-    const base: IdentityBase = {
-      server: provider.server.replace(/\/+$/, ''),
-      ...(provider.namespace ? { vaultNamespace: provider.namespace } : {}),
-      ...(provider.caBundle ? { caBundle: Buffer.from(provider.caBundle, 'base64').toString('utf8') } : {}),
-    };
-    const auth = provider.auth ?? {};
-    const refNamespace = (ref: { namespace?: string } | undefined, field: string): Lookup<string> => {
-      if (context.kind === 'SecretStore') return ok(context.namespace);
-      return ref?.namespace ? ok(ref.namespace) : failed(`${field}.namespace is required on a ClusterSecretStore`);
-    };
-
-    if (auth.tokenSecretRef) {
-      const ref = auth.tokenSecretRef;
-      const namespace = refNamespace(ref, 'auth.tokenSecretRef');
-      if (namespace.state !== 'ok') return namespace as Lookup<Identity>;
-      if (!ref.name || !ref.key) return failed('auth.tokenSecretRef needs name and key');
-      const token = await this.identities.secretKey(namespace.value, ref.name, ref.key);
-      return token.state === 'ok' ? ok(identityOf(base, token.value)) : (token as Lookup<Identity>);
+  private question(identity: Identity, provider: VaultProvider, question: VaultQuestion): Promise<VaultAnswer> {
+    switch (question.kind) {
+      case 'read':
+      case 'metadata':
+        return this.read(identity, question);
+      case 'find':
+        return this.find(identity, provider, question);
     }
-
-    if (auth.kubernetes) {
-      const k8sAuth = auth.kubernetes;
-      if (!k8sAuth.role) return failed('auth.kubernetes.role is required');
-      const mountPath = (k8sAuth.mountPath ?? 'kubernetes').replace(/^\/+|\/+$/g, '');
-      let jwtSource: () => Promise<Lookup<string>>;
-      let jwtKey: string;
-      if (k8sAuth.serviceAccountRef?.name) {
-        const ref = k8sAuth.serviceAccountRef;
-        const namespace = refNamespace(ref, 'auth.kubernetes.serviceAccountRef');
-        if (namespace.state !== 'ok') return namespace as Lookup<Identity>;
-        jwtKey = `sa:${namespace.value}/${ref.name}:${(ref.audiences ?? []).join(',')}`;
-        jwtSource = async () => {
-          const token = await this.identities.serviceAccountToken(namespace.value, ref.name ?? '', ref.audiences ?? []);
-          return token.state === 'ok' ? ok(token.value.token) : (token as Lookup<string>);
-        };
-      } else if (k8sAuth.secretRef?.name && k8sAuth.secretRef.key) {
-        const ref = k8sAuth.secretRef;
-        const namespace = refNamespace(ref, 'auth.kubernetes.secretRef');
-        if (namespace.state !== 'ok') return namespace as Lookup<Identity>;
-        jwtKey = `secret:${namespace.value}/${ref.name}/${ref.key}`;
-        jwtSource = () => this.identities.secretKey(namespace.value, ref.name ?? '', ref.key ?? '');
-      } else {
-        return unavailable('vaultgate checks Kubernetes auth only with serviceAccountRef or secretRef');
-      }
-      const cacheKey = `${base.server}|${base.vaultNamespace ?? ''}|${mountPath}|${k8sAuth.role}|${jwtKey}`;
-      try {
-        const login = await this.logins.fetch(cacheKey, {
-          context: { identity: () => this.kubernetesLogin(base, mountPath, k8sAuth.role ?? '', jwtSource) },
-        });
-        return login ? ok(identityOf(base, login.token)) : unavailable('login returned nothing');
-      } catch (error) {
-        if (error instanceof LookupError) return error.lookup as Lookup<Identity>;
-        return vaultFailure(error, `login as role "${k8sAuth.role}" at auth/${mountPath}`);
-      }
-    }
-
-    const method = Object.keys(auth)[0] ?? 'no';
-    return unavailable(`vaultgate cannot check stores using ${method} auth`);
   }
 
-  private async kubernetesLogin(
-    base: IdentityBase,
-    mountPath: string,
-    role: string,
-    jwtSource: () => Promise<Lookup<string>>,
-  ): Promise<{ token: string; ttlMs: number }> {
-    const jwt = await jwtSource();
-    if (jwt.state !== 'ok') throw new LookupError(jwt);
-    const client = this.client(identityOf(base, ''));
-    const response = (await this.timed('login', () => client.write(`auth/${mountPath}/login`, { role, jwt: jwt.value }))) as {
-      auth?: { client_token?: string; lease_duration?: number };
-    };
+  /** sys/health of a store's Vault (no token sent): up means initialized, unsealed and answering. */
+  async health(connection: VaultConnection): Promise<VaultHealth> {
+    const endpoint = await this.endpoint(connection);
+    if (endpoint.state !== 'ok') return { up: false, reason: endpoint.state === 'missing' ? 'no endpoint' : endpoint.reason };
+    const client = tenantVaultClient(endpoint.value, undefined, this.options.timeoutMs);
+    try {
+      // node-vault hands back sys/health's body whatever the status (503 sealed, 501 uninitialized).
+      const body = (await this.timed('health', () => client.health({ standbyok: true, perfstandbyok: true }))) as { initialized?: boolean; sealed?: boolean };
+      if (body.sealed) return { up: false, reason: 'sealed' };
+      if (body.initialized === false) return { up: false, reason: 'not initialized' };
+      return { up: true };
+    } catch (error) {
+      const lookup = vaultFailure(error, 'sys/health');
+      return { up: false, reason: lookup.state === 'failed' || lookup.state === 'unavailable' ? lookup.reason : 'no answer' };
+    }
+  }
+
+  // --- identities -------------------------------------------------------------------
+
+  private async credential(credential: Credential): Promise<Lookup<string>> {
+    switch (credential.from) {
+      case 'literal':
+        return ok(credential.value);
+      case 'secret':
+        return this.secretKey(credential.ref);
+      case 'serviceAccount': {
+        const { namespace, name, audiences, expirationSeconds } = credential.ref;
+        const token = await this.identities.serviceAccountToken(namespace, name, audiences, expirationSeconds);
+        return token.state === 'ok' ? ok(token.value.token) : asLookup(token);
+      }
+    }
+  }
+
+  private secretKey(ref: SecretKeyRef): Promise<Lookup<string>> {
+    return this.identities.secretKey(ref.namespace, ref.name, ref.key);
+  }
+
+  private async caPem(source: CaSource | undefined): Promise<Lookup<string | undefined>> {
+    if (!source) return ok(undefined);
+    if (source.from === 'inline') return ok(source.pem);
+    const read = source.from === 'secret' ? await this.secretKey(source.ref) : await this.identities.configMapKey(source.ref.namespace, source.ref.name, source.ref.key);
+    return read.state === 'ok' ? ok(read.value) : asLookup(read);
+  }
+
+  private async endpoint(connection: VaultConnection): Promise<Lookup<TenantEndpoint>> {
+    const ca = await this.caPem(connection.ca);
+    if (ca.state !== 'ok') return asLookup(ca);
+    const endpoint: TenantEndpoint = { server: connection.server };
+    if (ca.value) endpoint.caBundle = ca.value;
+    if (connection.clientTls) {
+      const [cert, key] = await Promise.all([this.secretKey(connection.clientTls.cert), this.secretKey(connection.clientTls.key)]);
+      if (cert.state !== 'ok') return asLookup(cert);
+      if (key.state !== 'ok') return asLookup(key);
+      endpoint.clientCert = { cert: cert.value, key: key.value };
+    }
+    return ok(endpoint);
+  }
+
+  private identityOf(endpoint: TenantEndpoint, readNamespace: string | undefined, token: string | undefined): Identity {
+    const shape = [endpoint.server, readNamespace ?? '', fingerprint(endpoint.caBundle ?? ''), fingerprint(endpoint.clientCert?.cert ?? ''), fingerprint(token ?? '')];
+    return { endpoint: { ...endpoint, ...(readNamespace ? { vaultNamespace: readNamespace } : {}) }, ...(token !== undefined ? { token } : {}), id: shape.join('|') };
+  }
+
+  private async identity(access: StoreAccess): Promise<Lookup<Identity>> {
+    const { connection, auth } = access;
+    const endpoint = await this.endpoint(connection);
+    if (endpoint.state !== 'ok') return asLookup(endpoint);
+    switch (auth.method) {
+      case 'unchecked':
+        return failed(auth.reason);
+      case 'none':
+        return ok(this.identityOf(endpoint.value, connection.readNamespace, undefined));
+      case 'token': {
+        const token = await this.credential(auth.token);
+        if (token.state !== 'ok') return asLookup(token);
+        const problem = tokenProblem(token.value);
+        if (problem) return failed(problem);
+        return ok(this.identityOf(endpoint.value, connection.readNamespace, token.value));
+      }
+      default:
+        return this.loggedIn(endpoint.value, connection, auth);
+    }
+  }
+
+  private async loggedIn(endpoint: TenantEndpoint, connection: VaultConnection, plan: Exclude<AuthPlan, { method: 'none' | 'token' | 'unchecked' }>): Promise<Lookup<Identity>> {
+    const inputs: Record<string, string> = {};
+    for (const [field, credential] of Object.entries(plan.body ?? {})) {
+      const value = await this.credential(credential);
+      if (value.state !== 'ok') return asLookup(value);
+      inputs[field] = value.value;
+    }
+    let loginEndpoint: TenantEndpoint = { ...endpoint, ...(connection.loginNamespace ? { vaultNamespace: connection.loginNamespace } : {}) };
+    if (plan.clientCertificate) {
+      const [cert, key] = await Promise.all([this.credential(plan.clientCertificate.cert), this.credential(plan.clientCertificate.key)]);
+      if (cert.state !== 'ok') return asLookup(cert);
+      if (key.state !== 'ok') return asLookup(key);
+      loginEndpoint = { ...loginEndpoint, clientCert: { cert: cert.value, key: key.value } };
+    }
+    const cacheKey = [
+      endpoint.server,
+      connection.loginNamespace ?? '',
+      fingerprint(endpoint.caBundle ?? ''),
+      plan.loginPath,
+      fingerprint(JSON.stringify(inputs)),
+      fingerprint(loginEndpoint.clientCert?.cert ?? ''),
+    ].join('|');
+    try {
+      const login = await this.logins.fetch(cacheKey, { context: { login: () => this.login(loginEndpoint, plan.loginPath, inputs) } });
+      if (!login) return unavailable('login returned nothing');
+      return ok(this.identityOf(endpoint, connection.readNamespace, login.token));
+    } catch (error) {
+      if (error instanceof LookupError) return error.lookup;
+      return vaultFailure(error, `login at ${plan.loginPath}`);
+    }
+  }
+
+  private async login(endpoint: TenantEndpoint, loginPath: string, body: Record<string, string>): Promise<{ token: string; ttlMs: number }> {
+    const client = tenantVaultClient(endpoint, undefined, this.options.timeoutMs);
+    const response = (await this.timed('login', () => client.write(encodeApiPath(loginPath), body))) as { auth?: { client_token?: string; lease_duration?: number } };
     const token = response.auth?.client_token;
-    if (!token) throw new LookupError(failed(`login as role "${role}" returned no token`));
+    if (!token) throw new LookupError(failed(`login at ${loginPath} returned no token`));
     const leaseSeconds = response.auth?.lease_duration ?? 60;
-    // Renew well before the lease ends; a zero lease (root-like) still re-logs in hourly.
+    // Log in again well before the lease ends; a token without a lease still re-logs in hourly.
     return { token, ttlMs: leaseSeconds > 0 ? leaseSeconds * 800 : 3_600_000 };
   }
 
-  private client(identity: Identity): Client {
+  private client(identity: Identity): VaultClient {
     let client = this.clients.get(identity.id);
     if (!client) {
-      client = vault({
-        endpoint: identity.server,
-        ...(identity.token ? { token: identity.token } : {}),
-        ...(identity.vaultNamespace ? { namespace: identity.vaultNamespace } : {}),
-        requestOptions: { timeout: this.options.timeoutMs, ...(identity.caBundle ? { ca: identity.caBundle } : {}) },
-      });
+      client = tenantVaultClient(identity.endpoint, identity.token, this.options.timeoutMs);
       this.clients.set(identity.id, client);
     }
     return client;
@@ -237,125 +280,231 @@ export class VaultGateway {
     }
   }
 
-  private cacheKey(identity: Identity, ...parts: (string | number | undefined)[]): string {
-    return [identity.id, ...parts.map((p) => p ?? '')].join('|');
-  }
-
   private async cached<T extends Cached>(key: string, load: () => Promise<T>): Promise<T> {
-    const value = await this.answers.fetch(key, { context: { load } });
-    return value as T;
+    return (await this.answers.fetch(key, { context: { load } })) as T;
   }
 
-  // --- questions --------------------------------------------------------------------
+  // --- capabilities -----------------------------------------------------------------
 
-  private async secret(identity: Identity, question: VaultQuestion & { kind: 'secret' }): Promise<Lookup<KvSecretFacts>> {
-    const apiPath = question.kvVersion === 2 ? `${question.mount}/data/${question.key}` : `${question.mount}/${question.key}`;
+  /** sys/capabilities-self for many paths in one call; keyed by path. */
+  private async capabilities(identity: Identity, apiPaths: string[]): Promise<Map<string, string[]>> {
     const client = this.client(identity);
+    const response = (await this.timed('capabilities', () => client.write('sys/capabilities-self', { paths: apiPaths }))) as Record<string, unknown>;
+    const result = new Map<string, string[]>();
+    for (const path of apiPaths) {
+      const list = response[path] ?? (apiPaths.length === 1 ? response.capabilities : undefined);
+      result.set(path, Array.isArray(list) ? list.map(String) : []);
+    }
+    return result;
+  }
+
+  private async capabilitiesOf(identity: Identity, apiPath: string): Promise<string[]> {
+    const { capabilities } = await this.cached(`${identity.id}|cap|${apiPath}`, async () => ({ capabilities: (await this.capabilities(identity, [apiPath])).get(apiPath) ?? [] }));
+    return capabilities;
+  }
+
+  // --- reads ------------------------------------------------------------------------
+
+  private async read(identity: Identity, question: VaultQuestion & { kind: 'read' | 'metadata' }): Promise<Lookup<ReadFacts>> {
     let capabilities: string[];
     try {
-      ({ capabilities } = await this.cached(this.cacheKey(identity, 'cap', apiPath), async () => {
-        const response = (await this.timed('capabilities', () => client.write('sys/capabilities-self', { paths: [apiPath] }))) as Record<string, unknown>;
-        const list = response[apiPath] ?? response.capabilities;
-        return { capabilities: Array.isArray(list) ? list.map(String) : [] };
-      }));
+      capabilities = await this.capabilitiesOf(identity, question.apiPath);
     } catch (error) {
-      return vaultFailure(error, `capabilities on ${apiPath}`);
+      return vaultFailure(error, `capabilities on ${question.apiPath}`);
     }
     if (!capabilities.includes('read') && !capabilities.includes('root')) return ok({ capabilities });
+    const version = question.kind === 'read' ? question.version : undefined;
+    const key = [identity.id, question.kind, question.apiPath, version ?? '', JSON.stringify([...question.properties].sort())].join('|');
     try {
-      const { read } = await this.cached(this.cacheKey(identity, 'read', apiPath, question.version), () => this.readVersion(client, apiPath, question));
-      return ok({ capabilities, read });
+      const { outcome } = await this.cached(key, async () => ({ outcome: await this.readOutcome(identity, question) }));
+      return ok({ capabilities, outcome });
     } catch (error) {
-      return ok({ capabilities, read: vaultFailure(error, `reading ${question.mount}/${question.key}`) });
+      return asLookup(vaultFailure(error, `reading ${question.kvPath}`));
     }
   }
 
-  private async readVersion(client: Client, apiPath: string, question: VaultQuestion & { kind: 'secret' }): Promise<{ read: Lookup<KvVersionFacts> }> {
-    const query = question.version !== undefined ? `?version=${question.version}` : '';
-    try {
-      const response = (await this.timed('read', () => client.read(`${apiPath}${query}`))) as { data?: Record<string, unknown> };
-      return { read: ok(versionFacts(question.kvVersion, response.data)) };
-    } catch (error) {
-      if (statusOf(error) !== 404) throw error;
-      // KV v2 answers 404 for a deleted or destroyed version too, with its metadata.
-      const body = (error as { response?: { body?: { data?: Record<string, unknown> } } }).response?.body;
-      const metadata = body?.data?.metadata as { version?: number; deletion_time?: string; destroyed?: boolean } | undefined;
-      if (question.kvVersion === 2 && metadata?.version) {
-        return { read: ok({ version: metadata.version, state: metadata.destroyed ? 'destroyed' : 'deleted', propertyNames: [] }) };
-      }
-      return { read: missing() };
-    }
-  }
-
-  private async find(identity: Identity, question: VaultQuestion & { kind: 'find' }): Promise<Lookup<KvFindFacts>> {
+  private async readOutcome(identity: Identity, question: VaultQuestion & { kind: 'read' | 'metadata' }): Promise<ReadOutcome> {
     const client = this.client(identity);
-    const listRoot = question.kvVersion === 2 ? `${question.mount}/metadata` : question.mount;
+    const version = question.kind === 'read' && question.version !== undefined ? `?version=${encodeURIComponent(question.version)}` : '';
+    let body: { data?: unknown; warnings?: unknown };
     try {
-      const { keys } = await this.cached(this.cacheKey(identity, 'find', question.id), async () => {
-        const all = await this.listRecursive(client, listRoot, question.path ?? '');
-        let matched = all;
-        if (question.nameRegexp) {
-          const regexp = new RegExp(question.nameRegexp);
-          matched = matched.filter((key) => regexp.test(key));
-        }
-        if (question.tags && question.kvVersion === 2) {
-          const tags = question.tags;
-          const tagged: string[] = [];
-          for (const key of matched.slice(0, 200)) {
-            const meta = (await this.timed('metadata', () => client.read(`${question.mount}/metadata/${key}`))) as { data?: { custom_metadata?: Record<string, string> | null } };
-            const custom = meta.data?.custom_metadata ?? {};
-            if (Object.entries(tags).every(([k, v]) => custom[k] === v)) tagged.push(key);
-          }
-          matched = tagged;
-        }
-        return { keys: matched };
-      });
-      return ok({ keys });
+      body = (await this.timed('read', () => client.read(`${encodeApiPath(question.apiPath)}${version}`))) as typeof body;
     } catch (error) {
-      return vaultFailure(error, `listing ${question.mount}/${question.path ?? ''}`);
+      const status = statusOf(error);
+      if (status === undefined || status >= 500 || status === 403) throw error;
+      const errorBody = ((error as { response?: { body?: unknown } }).response?.body ?? {}) as { data?: unknown; warnings?: unknown; errors?: unknown[] };
+      if (status !== 404) return { state: 'error', message: `cannot read secret data from Vault: Vault answered HTTP ${status}${firstError(errorBody)}` };
+      if (question.kind === 'metadata') return { state: 'error', message: 'secret not found' };
+      // The Vault client returns a 404 as a secret when it carries data or warnings, else as nothing.
+      const hasData = isRecord(errorBody.data) && Object.keys(errorBody.data).length > 0;
+      if (!hasData && !(Array.isArray(errorBody.warnings) && errorBody.warnings.length > 0)) return { state: 'no-secret', detail: 'missing' };
+      body = errorBody;
+    }
+    return question.kind === 'metadata' ? metadataOutcome(body, question.properties) : secretOutcome(body, question.kvVersion, question.properties);
+  }
+
+  // --- find -------------------------------------------------------------------------
+
+  private async find(identity: Identity, provider: VaultProvider, question: VaultQuestion & { kind: 'find' }): Promise<Lookup<FindFacts>> {
+    try {
+      const { find } = await this.cached(`${identity.id}|${question.id}|${question.maxNames}`, async () => ({ find: await this.findFacts(identity, provider, question) }));
+      return ok(find);
+    } catch (error) {
+      if (error instanceof LookupError) return error.lookup;
+      return vaultFailure(error, `listing ${question.listApiPath}`);
     }
   }
 
-  private async listRecursive(client: Client, listRoot: string, start: string): Promise<string[]> {
-    const limit = this.options.maxFindKeys ?? 1000;
-    const found: string[] = [];
-    const pending = [start];
-    while (pending.length > 0 && found.length < limit) {
-      const prefix = pending.shift() ?? '';
-      let keys: string[] = [];
+  private async findFacts(identity: Identity, provider: VaultProvider, question: VaultQuestion & { kind: 'find' }): Promise<FindFacts> {
+    const listing = await this.listRecursive(identity, provider, question);
+    if ('failure' in listing) return { matched: [], unreadable: [], truncated: false, listed: 0, failure: listing.failure };
+    const { names, truncated } = listing;
+    if (truncated) return { matched: [], unreadable: [], truncated, listed: names.length };
+    let matched: string[];
+    if (question.nameRegexp !== undefined) {
+      const compiled = compileGoRegexp(question.nameRegexp);
+      if (!compiled.ok) throw new LookupError(failed(compiled.error));
+      // A name vaultgate declines to match (a size limit) counts as matched: it is then
+      // checked for capability and collisions like any other, never silently dropped.
+      matched = names.filter((name) => {
+        const result = matchGoRegexp(compiled.matcher, name);
+        return !result.ok || result.match;
+      });
+    } else {
+      const tagged = await this.tagged(identity, provider, names, question.tags ?? {});
+      if ('failure' in tagged) return { matched: [], unreadable: [], truncated: false, listed: names.length, failure: tagged.failure };
+      matched = tagged.names;
+    }
+    const readable = new Map<string, string>();
+    for (const name of matched) {
+      const target = dataTarget(provider, name);
+      if (target.ok) readable.set(name, target.value.apiPath);
+    }
+    const capabilities = new Map<string, string[]>();
+    const paths = [...new Set(readable.values())];
+    for (let i = 0; i < paths.length; i += 100) {
+      for (const [path, caps] of await this.capabilities(identity, paths.slice(i, i + 100))) capabilities.set(path, caps);
+    }
+    const unreadable = matched.filter((name) => {
+      const caps = capabilities.get(readable.get(name) ?? '') ?? [];
+      return !caps.includes('read') && !caps.includes('root');
+    });
+    return { matched, unreadable, truncated: false, listed: names.length };
+  }
+
+  /** ESO's listSecrets: LIST each folder's metadata, depth first, names prefixed as ESO builds them. */
+  private async listRecursive(identity: Identity, provider: VaultProvider, question: VaultQuestion & { kind: 'find' }): Promise<{ names: string[]; truncated: boolean } | { failure: NonNullable<FindFacts['failure']> }> {
+    const client = this.client(identity);
+    const names: string[] = [];
+    const pending: { apiPath: string; prefix: string }[] = [{ apiPath: question.listApiPath, prefix: question.namePrefix }];
+    while (pending.length > 0) {
+      const { apiPath, prefix } = pending.pop() as { apiPath: string; prefix: string };
+      let keys: unknown[] = [];
       try {
-        const response = (await this.timed('list', () => client.list(prefix ? `${listRoot}/${prefix}` : listRoot))) as { data?: { keys?: string[] } };
-        keys = response.data?.keys ?? [];
+        const response = (await this.timed('list', () => client.list(encodeApiPath(apiPath)))) as { data?: { keys?: unknown[] } };
+        keys = Array.isArray(response.data?.keys) ? response.data.keys : [];
       } catch (error) {
-        if (statusOf(error) === 404) continue;
+        const status = statusOf(error);
+        if (status === 404) {
+          const body = ((error as { response?: { body?: { warnings?: unknown[] } } }).response?.body ?? {}) as { warnings?: unknown[] };
+          if (Array.isArray(body.warnings) && body.warnings.length > 0) continue;
+          return { failure: { noSecret: true, message: 'Secret does not exist' } };
+        }
+        if (status !== undefined && status < 500) {
+          return { failure: { noSecret: false, message: `cannot read secret data from Vault: Vault answered HTTP ${status}${firstError((error as { response?: { body?: unknown } }).response?.body)}` } };
+        }
         throw error;
       }
+      // Depth first in listing order, as ESO recurses.
+      const folders: { apiPath: string; prefix: string }[] = [];
       for (const key of keys) {
-        const full = prefix ? `${prefix}/${key}`.replace(/\/+/g, '/') : key;
-        if (key.endsWith('/')) pending.push(full.replace(/\/$/, ''));
-        else found.push(full);
+        if (typeof key !== 'string') continue;
+        const full = `${prefix}${key}`;
+        if (key.endsWith('/')) {
+          const next = findListing(provider, full.slice(0, -1));
+          if (!next.ok) return { failure: { noSecret: false, message: `cannot list "${full}": ${next.message}` } };
+          folders.push({ apiPath: next.value.listApiPath, prefix: full });
+        } else {
+          names.push(full);
+          if (names.length > question.maxNames) {
+            this.log.warn({ list: question.listApiPath, limit: question.maxNames }, 'dataFrom.find listing stopped at the limit');
+            return { names, truncated: true };
+          }
+        }
       }
+      pending.push(...folders.reverse());
     }
-    if (found.length >= limit) this.log.warn({ root: listRoot, limit }, 'dataFrom.find listing truncated');
-    return found.slice(0, limit);
+    return { names, truncated: false };
+  }
+
+  /** ESO's findSecretsFromTags: every tag must equal the candidate's custom_metadata. */
+  private async tagged(identity: Identity, provider: VaultProvider, names: string[], tags: Record<string, string>): Promise<{ names: string[] } | { failure: NonNullable<FindFacts['failure']> }> {
+    const client = this.client(identity);
+    const matched: string[] = [];
+    for (const name of names) {
+      const target = metadataTarget(provider, name);
+      if (!target.ok) return { failure: { noSecret: false, message: target.message } };
+      const apiPath = target.value.apiPath;
+      let custom: Record<string, unknown> = {};
+      try {
+        const response = (await this.timed('metadata', () => client.read(encodeApiPath(apiPath)))) as { data?: { custom_metadata?: unknown } };
+        custom = isRecord(response.data?.custom_metadata) ? response.data.custom_metadata : {};
+      } catch (error) {
+        const status = statusOf(error);
+        if (status === 404) return { failure: { noSecret: false, message: 'secret not found' } };
+        if (status !== undefined && status < 500) return { failure: { noSecret: false, message: `cannot read secret data from Vault: Vault answered HTTP ${status}` } };
+        throw error;
+      }
+      if (Object.entries(tags).every(([tag, value]) => custom[tag] === value)) matched.push(name);
+    }
+    return { names: matched };
   }
 }
 
-class LookupError extends Error {
-  constructor(readonly lookup: Lookup<unknown>) {
-    super(lookup.state === 'failed' || lookup.state === 'unavailable' ? lookup.reason : lookup.state);
-  }
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function firstError(body: unknown): string {
+  const errors = isRecord(body) ? body.errors : undefined;
+  const first = Array.isArray(errors) ? errors[0] : undefined;
+  // Vault error strings name paths and roles, never secret values; keep them short anyway.
+  return typeof first === 'string' ? `: ${first.slice(0, 200)}` : '';
 }
 
-function versionFacts(kvVersion: 1 | 2, data: Record<string, unknown> | undefined): KvVersionFacts {
-  if (kvVersion === 1) return { version: 1, state: 'live', propertyNames: propertyNames(data ?? {}) };
-  const metadata = (data?.metadata ?? {}) as { version?: number; deletion_time?: string; destroyed?: boolean };
-  const values = data?.data as Record<string, unknown> | null | undefined;
-  const state = metadata.destroyed ? 'destroyed' : values === null || values === undefined ? 'deleted' : 'live';
+function propertiesOf(data: Record<string, unknown>, properties: string[]): Record<string, PropertyFact> {
+  return Object.fromEntries(properties.map((property) => [property, propertyFact(data, property)]));
+}
+
+/** A KV read as ESO's readSecret takes it (pkg/provider/vault/client_get.go). */
+function secretOutcome(body: { data?: unknown }, kvVersion: 1 | 2, properties: string[]): ReadOutcome {
+  if (kvVersion === 1) {
+    if (!isRecord(body.data)) return { state: 'no-secret', detail: 'missing' };
+    return { state: 'found', propertyNames: propertyNames(body.data), properties: propertiesOf(body.data, properties) };
+  }
+  const envelope = isRecord(body.data) ? body.data : undefined;
+  if (!envelope || !Object.hasOwn(envelope, 'data')) return { state: 'error', message: 'failed to find data field' };
+  const metadata = (isRecord(envelope.metadata) ? envelope.metadata : {}) as { version?: number; deletion_time?: string; destroyed?: boolean };
+  const data = envelope.data;
+  if (data === null || data === undefined) {
+    return { state: 'no-secret', detail: metadata.destroyed ? 'destroyed' : metadata.deletion_time ? 'deleted' : 'missing', ...(metadata.version ? { version: metadata.version } : {}) };
+  }
+  if (!isRecord(data)) return { state: 'error', message: 'failed to unmarshall JSON' };
   return {
-    version: metadata.version ?? 0,
-    state,
+    state: 'found',
+    ...(metadata.version ? { version: metadata.version } : {}),
     ...(metadata.deletion_time ? { deletionTime: metadata.deletion_time } : {}),
-    propertyNames: values ? propertyNames(values) : [],
+    propertyNames: propertyNames(data),
+    properties: propertiesOf(data, properties),
   };
 }
+
+/** metadataPolicy Fetch: custom_metadata is the data; when there is none, ESO returns nothing (an empty value). */
+function metadataOutcome(body: { data?: unknown }, properties: string[]): ReadOutcome {
+  const custom = isRecord(body.data) && isRecord(body.data.custom_metadata) ? body.data.custom_metadata : {};
+  if (Object.keys(custom).length === 0) {
+    const nothing: PropertyFact = { found: true, kind: 'null', objectJson: false };
+    return { state: 'found', propertyNames: [], properties: Object.fromEntries(properties.map((p) => [p, nothing])) };
+  }
+  return { state: 'found', propertyNames: propertyNames(custom), properties: propertiesOf(custom, properties) };
+}
+
+export type VaultHealth = { up: true } | { up: false; reason: string };

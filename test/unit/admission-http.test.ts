@@ -120,13 +120,15 @@ t.test('an internal error answers per failure mode', async (t) => {
   verdict = denyAll;
 });
 
-t.test('webhook configurations never match vaultgate itself or kube-system', async (t) => {
+t.test('webhook configurations match every namespace but vaultgate\'s own (kube-system included)', async (t) => {
   const options = { name: 'vaultgate', target: { service: { namespace: 'vaultgate-system', name: 'vaultgate' } }, caBundle: 'PEM', ownNamespace: 'vaultgate-system' };
   const validating = validatingWebhookConfiguration(options);
   const mutating = mutatingWebhookConfiguration(options);
   t.equal(validating.webhooks?.[0]?.name, 'validate.externalsecrets.vaultgate.dev');
   t.equal(mutating.webhooks?.[0]?.name, 'mutate.externalsecrets.vaultgate.dev');
-  t.same(validating.webhooks?.[0]?.namespaceSelector?.matchExpressions?.[0]?.values, ['vaultgate-system', 'kube-system']);
+  for (const configuration of [validating, mutating]) {
+    t.same(configuration.webhooks?.[0]?.namespaceSelector?.matchExpressions, [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['vaultgate-system'] }]);
+  }
   t.equal(validating.webhooks?.[0]?.sideEffects, 'NoneOnDryRun');
   t.equal(mutating.webhooks?.[0]?.clientConfig.service?.path, '/mutate');
   t.equal(validating.webhooks?.[0]?.clientConfig.caBundle, Buffer.from('PEM').toString('base64'));
