@@ -11,6 +11,12 @@ import { startVaultgate } from '../env/vaultgate.js';
 let stack: Stack;
 let server: RunningServer;
 
+// node-vault falls back to these for anything a client does not set; none may reach a
+// tenant's store. With the root token here, a leak would turn every capability check into
+// "root" and the "no read capability" case below would pass instead of being denied.
+const VAULT_ENV = ['VAULT_TOKEN', 'VAULT_ADDR', 'VAULT_NAMESPACE', 'VAULT_PREFIX', 'VAULT_SKIP_VERIFY'] as const;
+const savedEnv = Object.fromEntries(VAULT_ENV.map((name) => [name, process.env[name]]));
+
 const externalSecret = (name: string, namespace: string, store: string, data: { secretKey: string; key: string; property?: string }[], extra = '') => `
 apiVersion: external-secrets.io/v1
 kind: ExternalSecret
@@ -58,6 +64,8 @@ spec:
   allow: ["secret/{namespace}/*", "secret/shared/+/public"]
   deny: ["secret/payments/admin/*"]
 `);
+  // Set only now: the bao CLI the setup runs would read them too.
+  Object.assign(process.env, { VAULT_TOKEN: stack.vault.token, VAULT_ADDR: 'http://127.0.0.1:1', VAULT_NAMESPACE: 'leaked', VAULT_PREFIX: '/leaked', VAULT_SKIP_VERIFY: 'true' });
   server = await startVaultgate(stack);
   await waitFor('policy and stores watched', async () =>
     server.cluster.policies.list().length === 1 && server.cluster.clusterSecretStores.list().length === 2 ? true : undefined,
@@ -65,6 +73,10 @@ spec:
 });
 
 t.teardown(async () => {
+  for (const name of VAULT_ENV) {
+    if (savedEnv[name] === undefined) delete process.env[name];
+    else process.env[name] = savedEnv[name];
+  }
   await server?.close();
   await stack?.stop();
 });
@@ -148,6 +160,45 @@ t.test('warnings reach kubectl', async (t) => {
   t.match(result.stderr, /Warning: spec\.refreshInterval: "10s" reads Vault more than once a minute/);
 });
 
+t.test('kube-system is guarded too: an ExternalSecret ESO cannot parse is refused there', async (t) => {
+  const result = await apply(externalSecret('bad-interval', 'kube-system', 'vault-backend', [{ secretKey: 'u', key: 'app/config', property: 'url' }], '  refreshInterval: 1d\n'));
+  t.not(result.code, 0);
+  t.match(result.stderr, 'spec.refreshInterval: "1d" is not a Go duration');
+});
+
+t.test('a store pointing at an unreachable Vault does not make vaultgate unready', async (t) => {
+  await stack.apply(vaultClusterStore({ ...stack, vault: { ...stack.vault, addr: 'http://127.0.0.1:9' } }, 'unreachable', '{tokenSecretRef: {name: vault-token, key: token, namespace: external-secrets}}'));
+  await waitFor('the unreachable store is watched', async () => (server.cluster.clusterSecretStores.get('unreachable') ? true : undefined));
+  const ready = await server.app.inject({ method: 'GET', url: '/readyz' });
+  t.equal(ready.statusCode, 200, ready.body);
+  const denied = await apply(externalSecret('via-unreachable', 'db', 'unreachable', [{ secretKey: 'u', key: 'app/config', property: 'url' }]));
+  t.not(denied.code, 0, 'its own ExternalSecrets are still judged (closed by default)');
+  t.match(denied.stderr, /could not check secret\/app\/config in Vault|could not log in/);
+  const other = await apply(externalSecret('unaffected', 'db', 'vault-backend', [{ secretKey: 'u', key: 'app/config', property: 'url' }]));
+  t.equal(other.code, 0, `other stores are unaffected: ${other.stderr}`);
+});
+
+t.test('VaultPathPolicy patterns vaultgate cannot honour are refused when applied', async (t) => {
+  const policy = (name: string, deny: string) => `apiVersion: vaultgate.dev/v1alpha1\nkind: VaultPathPolicy\nmetadata: {name: ${name}}\nspec: {deny: ["${deny}"]}\n`;
+  const cases: [string, string][] = [
+    ['secret/*/admin', '* is only allowed at the end of a pattern'],
+    ['secret/a+b', '+ must be a whole path segment'],
+    ['/secret/x', 'patterns start with the mount'],
+    ['secret//x', 'no empty segments'],
+    ['secret/team/../x', '. and .. segments never occur'],
+    ['secret/{name}/x', '{namespace} is the only placeholder'],
+    ['secret/%2e%2e/x', 'no percent-encoding'],
+  ];
+  for (const [i, [pattern, message]] of cases.entries()) {
+    const result = await apply(policy(`bad-${i}`, pattern));
+    t.not(result.code, 0, pattern);
+    t.match(result.stderr, message, pattern);
+  }
+  const good = await apply(policy('good', 'secret/{namespace}/admin/*'));
+  t.equal(good.code, 0, good.stderr);
+  await stack.kubectl(['delete', 'vaultpathpolicy', 'good']);
+});
+
 t.test('metrics count decisions', async (t) => {
   const response = await server.app.inject({ method: 'GET', url: '/metrics' });
   t.match(response.body, /vaultgate_admission_decisions_total\{webhook="validate",decision="denied",reason="existence"\} [1-9]/);
@@ -162,7 +213,7 @@ t.test('OpenBao stopped: closed by default, open with a warning when asked', asy
   t.not(closed.code, 0);
   t.match(closed.stderr, /spec\.data\[0\]\.remoteRef\.key: could not check secret\/app\/config in Vault: .*(connection refused|could not log in)/);
   const ready = await server.app.inject({ method: 'GET', url: '/readyz' });
-  t.equal(ready.statusCode, 503, 'not ready while Vault is down');
+  t.equal(ready.statusCode, 200, "a store's Vault being down never makes vaultgate unready");
 
   await server.close();
   server = await startVaultgate(stack, { failureMode: 'open' });

@@ -89,9 +89,11 @@ t.test('(c) the built kubectl talks to the apiserver', async (t) => {
   t.equal(parsed.clientVersion.gitVersion, parsed.serverVersion.gitVersion);
   const crds = await stack.kubectl(['get', 'crd', '-o', 'name']);
   t.equal(crds.code, 0, crds.stderr);
-  for (const name of ['externalsecrets', 'secretstores', 'clustersecretstores']) {
+  // ESO's own CRD bundle (from the pinned module), not a hand-written subset.
+  for (const name of ['externalsecrets', 'secretstores', 'clustersecretstores', 'pushsecrets', 'clusterexternalsecrets']) {
     t.match(crds.stdout, `customresourcedefinition.apiextensions.k8s.io/${name}.external-secrets.io`);
   }
+  t.match(crds.stdout, 'customresourcedefinition.apiextensions.k8s.io/generatorstates.generators.external-secrets.io');
 });
 
 t.test('(d) a service-account token logs in to OpenBao through the Kubernetes auth method', async (t) => {
