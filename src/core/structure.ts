@@ -2,7 +2,7 @@
 // admission webhook reject (in ESO's words where it has them), what ESO's controller can
 // only fail on later (a refreshInterval Go cannot parse, a find regexp Go's RE2 rejects),
 // and vaultgate's stricter checks (unsafe keys are judged where paths are built).
-import { parseGoDuration } from './duration.js';
+import { MAX_DURATION_LENGTH, parseGoDuration } from './duration.js';
 import type { Finding } from './facts.js';
 import { compileGoRegexp } from './goRegexp.js';
 import type { ExternalSecretView, RemoteRefView } from './shape.js';
@@ -50,7 +50,9 @@ export function structureFindings(es: ExternalSecretView, minRefreshIntervalMs =
 
   if (es.refreshInterval !== undefined) {
     const ms = parseGoDuration(es.refreshInterval);
-    if (ms === undefined) {
+    if (es.refreshInterval.length > MAX_DURATION_LENGTH) {
+      violations.push({ field: 'spec.refreshInterval', message: `is longer than ${MAX_DURATION_LENGTH} characters; vaultgate does not parse it (write it shorter, e.g. 1h30m)`, check: 'limit' });
+    } else if (ms === undefined) {
       // ESO's CRD takes any string, but one ExternalSecret Go cannot parse stops ESO's informer for all.
       violation('spec.refreshInterval', `"${es.refreshInterval}" is not a Go duration (e.g. 30m, 1h, 1h30m); ESO cannot read it, and one such object stops ESO's sync for every ExternalSecret`);
     } else if (ms < 0) {
