@@ -26,6 +26,8 @@ export interface AppOptions {
 export function buildApp(options: AppOptions): FastifyInstance {
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: { level: options.logLevel ?? 'info', redact: ['req.headers.authorization'] } }),
+    // Per-request access logs would dominate admission cost; denials are logged by the plugin.
+    disableRequestLogging: true,
     bodyLimit: options.bodyLimitBytes ?? 7 * 1024 * 1024,
     ...(options.tls ? { https: { key: options.tls.key, cert: options.tls.cert } } : {}),
   }) as unknown as FastifyInstance;
@@ -39,7 +41,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     void reply.code(status).send({ error: STATUS_CODES[status] ?? 'Error', code: error.code, message: status >= 500 ? 'internal error' : error.message });
   });
 
-  app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
+  app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     const problems = await options.readiness();
     if (problems.length > 0) return reply.code(503).send({ status: 'not ready', problems });
@@ -49,8 +51,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     reply.header('content-type', options.metrics.registry.contentType);
     return options.metrics.registry.metrics();
   });
-  // Per-request access logs at info would dominate admission cost; denials are logged by the plugin.
-  void app.register(admissionRoutes, { evaluator: options.evaluator, metrics: options.metrics, failureMode: options.failureMode, logLevel: 'warn' });
+  void app.register(admissionRoutes, { evaluator: options.evaluator, metrics: options.metrics, failureMode: options.failureMode });
   return app;
 }
 

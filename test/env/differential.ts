@@ -2,8 +2,12 @@
 // vaultgate's verdicts are held against the real ESO controller's outcomes with. Every
 // case says which way ESO goes only when vaultgate is stricter on purpose (path policy,
 // unsafe keys); for all others the test demands that vaultgate and ESO agree.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
+import { generateCertificateAuthority, issueCertificate } from '../../src/tls/certificates.js';
 import type { Stack } from './stack.js';
+import type { TlsVault } from './tlsVault.js';
 import { kvMetadata, kvPut, policy, token, vaultApi } from './vaultApi.js';
 
 export interface DiffCase {
@@ -24,8 +28,20 @@ const css = (name: string) => ({ kind: 'ClusterSecretStore' as const, name });
 const ss = (name: string) => ({ kind: 'SecretStore' as const, name });
 const one = (key: string, extra: Record<string, unknown> = {}) => ({ data: [{ secretKey: 'value', remoteRef: { key, ...extra } }] });
 
+/** The HTTPS OpenBao's data and auth: a token, and certificate auth trusting a client CA of our own. */
+async function seedTlsVault(tls: TlsVault): Promise<{ token: string; client: { cert: string; key: string } }> {
+  await tls.api('POST', 'secret/data/tls/app', { data: { k: 'over-tls' } });
+  await tls.api('PUT', 'sys/policies/acl/tls-read', { policy: 'path "secret/data/tls/*" { capabilities = ["read"] }' });
+  const created = (await tls.api('POST', 'auth/token/create', { policies: ['tls-read'], ttl: '4h' })) as { auth: { client_token: string } };
+  const clientCa = generateCertificateAuthority('diff-client-ca');
+  const client = issueCertificate(clientCa, { commonName: 'diff-client', usage: 'client' });
+  await tls.api('POST', 'sys/auth/cert', { type: 'cert' });
+  await tls.api('POST', 'auth/cert/certs/diff', { certificate: clientCa.cert, token_policies: ['tls-read'], token_ttl: '1h' });
+  return { token: created.auth.client_token, client };
+}
+
 /** Writes the Vault data, auth methods and Kubernetes objects the corpus reads. */
-export async function seedDifferential(stack: Stack): Promise<void> {
+export async function seedDifferential(stack: Stack, tls: TlsVault): Promise<void> {
   await kvPut(stack, 'secret', 'diff/flat', { user: 'app', password: 'p4ss' });
   await kvPut(stack, 'secret', 'diff/nested', '{"db":{"host":"db.internal","port":5432,"opts":{"ssl":true}},"list":["a","b",{"x":1}],"num":1.50,"big":12345678901234567890,"a.b":"literal","a":{"b":"nested"},"nullish":null,"json":"{\\"k\\":\\"v\\"}"}');
   for (const v of ['1', '2', '3', '4']) await kvPut(stack, 'secret', 'diff/versions', { v });
@@ -62,16 +78,23 @@ export async function seedDifferential(stack: Stack): Promise<void> {
   await vaultApi(stack, 'POST', 'sys/auth/userpass', { type: 'userpass' });
   await vaultApi(stack, 'POST', 'auth/userpass/users/diff', { password: 'diff-password', token_policies: ['diff-read'] });
   await vaultApi(stack, 'POST', 'auth/kubernetes/role/diff', { bound_service_account_names: ['diff-sa'], bound_service_account_namespaces: ['external-secrets'], token_policies: ['diff-read'], token_ttl: '1h' });
+  // JWT auth that trusts the apiserver's service-account signing key, so a TokenRequest token logs in.
+  await vaultApi(stack, 'POST', 'sys/auth/jwt', { type: 'jwt' });
+  await vaultApi(stack, 'POST', 'auth/jwt/config', { jwt_validation_pubkeys: [await readFile(join(stack.dir, 'sa.pub'), 'utf8')] });
+  await vaultApi(stack, 'POST', 'auth/jwt/role/diff', { role_type: 'jwt', bound_audiences: ['vault'], user_claim: 'sub', bound_subject: 'system:serviceaccount:external-secrets:diff-sa', token_policies: ['diff-read'], token_ttl: '1h' });
+  await vaultApi(stack, 'POST', 'sys/auth/ldap', { type: 'ldap' });
+  const overTls = await seedTlsVault(tls);
   await vaultApi(stack, 'POST', 'auth/kubernetes/role/diff-a', { bound_service_account_names: ['diff-a-sa'], bound_service_account_namespaces: [NAMESPACES.a], token_policies: ['diff-read'], token_ttl: '1h' });
 
-  const server = stack.vault.addr;
-  const store = (kind: string, name: string, namespace: string | undefined, provider: string, extra = '') => `
+  const store = (kind: string, name: string, namespace: string | undefined, provider: string, extra = '', server = stack.vault.addr) => `
 apiVersion: external-secrets.io/v1
 kind: ${kind}
 metadata: {name: ${name}${namespace ? `, namespace: ${namespace}` : ''}}
 spec:
 ${extra}  provider:
     vault: {server: "${server}", ${provider}}`;
+  const caBundle = Buffer.from(tls.ca).toString('base64');
+  const tlsToken = 'auth: {tokenSecretRef: {name: diff-tls, key: token, namespace: external-secrets}}';
   const tokenAuth = 'auth: {tokenSecretRef: {name: diff-token, key: token, namespace: external-secrets}}';
   await stack.apply(`
 apiVersion: v1
@@ -94,6 +117,20 @@ apiVersion: v1
 kind: Secret
 metadata: {name: diff-token, namespace: external-secrets}
 stringData: {token: "${readToken}", newline: "${readToken}\\n", secret-id: "${secretId}", password: diff-password}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: diff-tls, namespace: external-secrets}
+stringData:
+  token: "${overTls.token}"
+  ca.crt: ${JSON.stringify(tls.ca)}
+  tls.crt: ${JSON.stringify(overTls.client.cert)}
+  tls.key: ${JSON.stringify(overTls.client.key)}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: diff-tls-ca, namespace: external-secrets}
+data: {ca.crt: ${JSON.stringify(tls.ca)}}
 ---
 apiVersion: v1
 kind: Secret
@@ -121,6 +158,20 @@ ${store('ClusterSecretStore', 'diff-k8s', undefined, 'path: secret, version: v2,
 ${store('ClusterSecretStore', 'diff-approle', undefined, `path: secret, version: v2, auth: {appRole: {path: approle, roleId: "${roleId}", secretRef: {name: diff-token, key: secret-id, namespace: external-secrets}}}`)}
 ---
 ${store('ClusterSecretStore', 'diff-userpass', undefined, 'path: secret, version: v2, auth: {userPass: {path: userpass, username: diff, secretRef: {name: diff-token, key: password, namespace: external-secrets}}}')}
+---
+${store('ClusterSecretStore', 'diff-jwt', undefined, 'path: secret, version: v2, auth: {jwt: {path: jwt, role: diff, kubernetesServiceAccountToken: {serviceAccountRef: {name: diff-sa, namespace: external-secrets}}}}')}
+---
+${store('ClusterSecretStore', 'diff-ldap', undefined, 'path: secret, version: v2, auth: {ldap: {path: ldap, username: diff, secretRef: {name: diff-token, key: password, namespace: external-secrets}}}')}
+---
+${store('ClusterSecretStore', 'diff-tls-bundle', undefined, `path: secret, version: v2, caBundle: ${caBundle}, ${tlsToken}`, '', tls.addr)}
+---
+${store('ClusterSecretStore', 'diff-tls-untrusted', undefined, `path: secret, version: v2, ${tlsToken}`, '', tls.addr)}
+---
+${store('ClusterSecretStore', 'diff-tls-ca-secret', undefined, `path: secret, version: v2, caProvider: {type: Secret, name: diff-tls, key: ca.crt, namespace: external-secrets}, ${tlsToken}`, '', tls.addr)}
+---
+${store('ClusterSecretStore', 'diff-tls-ca-configmap', undefined, `path: secret, version: v2, caProvider: {type: ConfigMap, name: diff-tls-ca, key: ca.crt, namespace: external-secrets}, ${tlsToken}`, '', tls.addr)}
+---
+${store('ClusterSecretStore', 'diff-tls-cert-auth', undefined, `path: secret, version: v2, caBundle: ${caBundle}, auth: {cert: {path: cert, clientCert: {name: diff-tls, key: tls.crt, namespace: external-secrets}, secretRef: {name: diff-tls, key: tls.key, namespace: external-secrets}}}`, '', tls.addr)}
 ---
 ${store('ClusterSecretStore', 'diff-newline-token', undefined, 'path: secret, version: v2, auth: {tokenSecretRef: {name: diff-token, key: newline, namespace: external-secrets}}')}
 ---
@@ -200,6 +251,14 @@ export const CORPUS: DiffCase[] = [
   { name: 'k8s-no-capability', namespace: B, store: css('diff-k8s'), spec: one('other/x'), about: "outside the role's policy" },
   { name: 'approle-read', namespace: B, store: css('diff-approle'), spec: one('diff/flat', { property: 'user' }), about: 'AppRole auth' },
   { name: 'userpass-read', namespace: B, store: css('diff-userpass'), spec: one('diff/flat', { property: 'user' }), about: 'userpass auth' },
+  { name: 'jwt-read', namespace: B, store: css('diff-jwt'), spec: one('diff/flat', { property: 'user' }), about: 'JWT auth with a service-account token (audience vault)' },
+  { name: 'ldap-unconfigured', namespace: B, store: css('diff-ldap'), spec: one('diff/flat', { property: 'user' }), about: 'an LDAP login that cannot succeed' },
+  { name: 'tls-ca-bundle', namespace: B, store: css('diff-tls-bundle'), spec: one('tls/app', { property: 'k' }), about: "HTTPS Vault trusted through the store's caBundle" },
+  { name: 'tls-untrusted', namespace: B, store: css('diff-tls-untrusted'), spec: one('tls/app', { property: 'k' }), about: 'HTTPS Vault whose CA nobody trusts' },
+  { name: 'tls-ca-secret', namespace: B, store: css('diff-tls-ca-secret'), spec: one('tls/app', { property: 'k' }), about: 'caProvider from a Secret' },
+  { name: 'tls-ca-configmap', namespace: B, store: css('diff-tls-ca-configmap'), spec: one('tls/app', { property: 'k' }), about: 'caProvider from a ConfigMap' },
+  { name: 'tls-cert-auth', namespace: B, store: css('diff-tls-cert-auth'), spec: one('tls/app', { property: 'k' }), about: 'TLS certificate auth' },
+  { name: 'tls-no-capability', namespace: B, store: css('diff-tls-bundle'), spec: one('tls-other/x'), about: 'over TLS, outside the token policy' },
   { name: 'token-newline', namespace: B, store: css('diff-newline-token'), spec: one('diff/flat', { property: 'user' }), about: 'a token with a trailing newline' },
   { name: 'ss-token-read', namespace: A, store: ss('diff-ns-token'), spec: one('diff/flat', { property: 'password' }), about: 'a SecretStore with its own token' },
   { name: 'ss-token-no-capability', namespace: A, store: ss('diff-ns-token'), spec: one('diff/nested'), about: "outside the SecretStore token's policy" },

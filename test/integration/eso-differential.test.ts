@@ -11,23 +11,27 @@ import { CORPUS, esoOutcomes, externalSecretOf, seedDifferential, type DiffCase 
 import { startEso, type RunningEso } from '../env/eso.js';
 import { waitFor } from '../env/processes.js';
 import { startStack, type Stack } from '../env/stack.js';
+import { startTlsVault, type TlsVault } from '../env/tlsVault.js';
 import { startVaultgate } from '../env/vaultgate.js';
 
 let stack: Stack;
 let eso: RunningEso;
 let server: RunningServer;
+let tls: TlsVault;
 
 t.before(async () => {
   stack = await startStack();
-  await seedDifferential(stack);
+  tls = await startTlsVault(stack);
+  await seedDifferential(stack, tls);
   eso = await startEso(stack);
   server = await startVaultgate(stack, {}, { registerWebhooks: false });
-  await waitFor('vaultgate sees every store', async () => (server.cluster.clusterSecretStores.list().length >= 9 && server.cluster.secretStores.list().length >= 2 && server.cluster.policies.list().length >= 1 ? true : undefined));
+  await waitFor('vaultgate sees every store', async () => (server.cluster.clusterSecretStores.list().length >= 16 && server.cluster.secretStores.list().length >= 2 && server.cluster.policies.list().length >= 1 ? true : undefined));
 });
 
 t.teardown(async () => {
   await server?.close();
   await eso?.stop();
+  await tls?.stop();
   await stack?.stop();
 });
 
