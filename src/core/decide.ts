@@ -246,9 +246,16 @@ class PolicyJudge {
     return { namespace: this.input.namespace, namespaceLabels: this.labels, store: this.storeRef, kvPath };
   }
 
+  /** Decisions by kv path: entries reading one path are judged once. */
+  private readonly decided = new Map<string, PathPolicyDecision>();
+
   /** Records the path and says whether the namespace may read it; a denial becomes a violation. */
   allows(field: string, target: VaultTarget): boolean {
-    const decision = evaluatePathPolicy(this.query(target.kvPath), this.policies, this.input.options.requirePathPolicy);
+    let decision = this.decided.get(target.kvPath);
+    if (!decision) {
+      decision = evaluatePathPolicy(this.query(target.kvPath), this.policies, this.input.options.requirePathPolicy);
+      this.decided.set(target.kvPath, decision);
+    }
     return this.record(field, target.kvPath, target.apiPath, decision);
   }
 
@@ -279,11 +286,22 @@ class PolicyJudge {
 
 function collectReferences(view: ExternalSecretView, provider: VaultProvider, judge: PolicyJudge, findings: Findings): Reference[] {
   const references: Reference[] = [];
+  // Many entries name the same key (one per property): resolve each key once.
+  const targets = new Map<string, Resolved<VaultTarget>>();
+  const targetOf = (key: string, fetchMetadata: boolean) => {
+    const cacheKey = `${fetchMetadata ? 'm' : 'd'}:${key}`;
+    let resolved = targets.get(cacheKey);
+    if (!resolved) {
+      resolved = fetchMetadata ? metadataTarget(provider, key) : dataTarget(provider, key);
+      targets.set(cacheKey, resolved);
+    }
+    return resolved;
+  };
   const addRead = (ref: RemoteRefView | undefined, base: string, needsObject: boolean) => {
     if (ref?.key === undefined) return;
     const keyField = `${base}.key`;
     const fetchMetadata = ref.metadataPolicy === 'Fetch';
-    const resolved: Resolved<VaultTarget> = fetchMetadata ? metadataTarget(provider, ref.key) : dataTarget(provider, ref.key);
+    const resolved = targetOf(ref.key, fetchMetadata);
     if (!resolved.ok) {
       findings.violation(keyField, resolved.message, resolved.message.includes('stricter than ESO') || resolved.message.includes("outside Vault's API") ? 'policy' : 'structure');
       return;
@@ -347,12 +365,17 @@ const findQuestionId = (listApiPath: string, prefix: string, regexp: string | un
 /** One question per distinct path (and version); every property asked of it travels together. */
 function questionsFor(references: Reference[], provider: VaultProvider, maxFindNames: number): VaultQuestion[] {
   const questions = new Map<string, VaultQuestion>();
+  const propertiesAsked: Record<string, Set<string>> = {};
   const kvVersion = kvVersionOf(provider);
   for (const reference of references) {
     const existing = questions.get(reference.questionId);
     if (reference.kind === 'read') {
       if (existing && existing.kind !== 'find') {
-        if (!existing.properties.includes(reference.property)) existing.properties.push(reference.property);
+        const asked = (propertiesAsked[reference.questionId] ??= new Set(existing.properties));
+        if (!asked.has(reference.property)) {
+          asked.add(reference.property);
+          existing.properties.push(reference.property);
+        }
         continue;
       }
       questions.set(

@@ -147,6 +147,9 @@ export interface DecisionInput {
   options: DecisionOptions;
 }
 
+/** Everything the core needs besides the object itself (what the cluster says). */
+export type DecisionFacts = Omit<DecisionInput, 'externalSecret'>;
+
 export type CheckName = 'structure' | 'limit' | 'store' | 'policy' | 'capability' | 'existence' | 'unavailable' | 'unchecked';
 
 export interface Finding {

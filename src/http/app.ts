@@ -1,7 +1,7 @@
 // The HTTP layer: one fastify instance with the admission plugin, health, readiness and
 // metrics. TLS material is swapped in place (setSecureContext) so certificates rotate
 // without a restart or a failed request.
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { admissionRoutes } from '../admission/routes.js';
@@ -27,7 +27,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: { level: options.logLevel ?? 'info', redact: ['req.headers.authorization'] } }),
     // Per-request access logs would dominate admission cost; denials are logged by the plugin.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimitBytes ?? 7 * 1024 * 1024,
     ...(options.tls ? { https: { key: options.tls.key, cert: options.tls.cert } } : {}),
   }) as unknown as FastifyInstance;

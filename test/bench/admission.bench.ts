@@ -2,9 +2,14 @@
 // fastify server that parses the same AdmissionReview and allows it, measured in one run
 // with the same load generator. Reports medians over rounds and vaultgate/bare ratios.
 // Goal: throughput ratio >= 0.8 and p99 <= 2 ms at 500 requests/s.
+// Then the noisy neighbour: the p99 of small ExternalSecrets at a fixed rate while 1 MB
+// ones (the largest the apiserver stores) are decided back to back, against the same rate
+// with no big objects, in the same run: once with a 1 MB object inside the limits (1,000
+// entries) and once with one far over them (20,000 entries, refused by its size).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
+import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { seedTokenStore } from '../env/fixtures.js';
 import { freePort, waitFor } from '../env/processes.js';
@@ -28,6 +33,17 @@ function get(url: string, ca: string): Promise<number> {
     req.on('error', reject);
     req.end();
   });
+}
+
+/** An AdmissionReview of about 1 MB: `entries` data entries, their properties padded to fill it. */
+function bigReview(uid: string, entries: number): string {
+  const base = JSON.parse(review(uid)) as { request: { object: { spec: { data: unknown[] } } } };
+  const entry = (i: number, property: string) => ({ secretKey: `k${i}`, remoteRef: { key: 'postgres-secret', property } });
+  const bare = JSON.stringify(entry(0, '')).length + 1;
+  const pad = Math.max(0, Math.floor(1_000_000 / entries) - bare);
+  // Half the entries name a real property, half a long one that does not exist: the whole object is judged.
+  base.request.object.spec.data = Array.from({ length: entries }, (_, i) => entry(i, i % 2 === 0 ? 'POSTGRES_USER' : `P${i}`.padEnd(pad, 'x')));
+  return JSON.stringify(base);
 }
 
 function review(uid: string): string {
@@ -58,6 +74,54 @@ function review(uid: string): string {
       },
     },
   });
+}
+
+const NEIGHBOUR_RATE = 200;
+
+/** Big AdmissionReviews back to back, from a worker thread, until stopped: how long each took. */
+function bigStream(target: Target): { stop: () => Promise<number[]> } {
+  const worker = new Worker(join(repoRoot, 'dist/test/bench/big-stream.js'), { workerData: target });
+  const result = new Promise<number[]>((resolve, reject) => {
+    worker.once('message', (durations: number[]) => resolve(durations));
+    worker.once('error', reject);
+  });
+  return {
+    stop: async () => {
+      worker.postMessage('stop');
+      const durations = await result;
+      await worker.terminate();
+      return durations;
+    },
+  };
+}
+
+async function noisyNeighbour(small: Target) {
+  const bigs = { '1 MB, 1,000 entries': bigReview('big', 1000), '1 MB, 20,000 entries': bigReview('huge', 20_000) };
+  const alone = { p50: [] as number[], p99: [] as number[], errors: 0 };
+  const beside: Record<string, { p50: number[]; p99: number[]; errors: number; decided: number[] }> = {};
+  for (let round = 0; round < ROUNDS; round++) {
+    const quiet = await fixedRate(small, NEIGHBOUR_RATE, SECONDS * 1000);
+    alone.p50.push(quiet.p50);
+    alone.p99.push(quiet.p99);
+    alone.errors += quiet.errors;
+    for (const [name, body] of Object.entries(bigs)) {
+      const entry = (beside[name] ??= { p50: [], p99: [], errors: 0, decided: [] });
+      const stream = bigStream({ ...small, body });
+      const loud = await fixedRate(small, NEIGHBOUR_RATE, SECONDS * 1000);
+      const durations = await stream.stop();
+      entry.p50.push(loud.p50);
+      entry.p99.push(loud.p99);
+      entry.errors += loud.errors;
+      entry.decided.push(...durations);
+    }
+  }
+  return {
+    rateRps: NEIGHBOUR_RATE,
+    alone: { p50Ms: median(alone.p50), p99Ms: median(alone.p99), errors: alone.errors },
+    beside: Object.fromEntries(
+      Object.entries(beside).map(([name, r]) => [name, { p50Ms: median(r.p50), p99Ms: median(r.p99), errors: r.errors, bigDecided: r.decided.length, bigMedianMs: median(r.decided) }]),
+    ),
+  };
 }
 
 async function main(): Promise<void> {
@@ -119,6 +183,7 @@ async function main(): Promise<void> {
       Object.entries(results).map(([name, r]) => [name, { throughputRps: median(r.rps), p50Ms: median(r.p50), p99Ms: median(r.p99), errors: r.errors }]),
     ) as Record<'vaultgate' | 'bare', { throughputRps: number; p50Ms: number; p99Ms: number; errors: number }>;
     const ratio = summary.vaultgate.throughputRps / summary.bare.throughputRps;
+    const neighbour = await noisyNeighbour(targets.vaultgate);
     const report = {
       date: new Date().toISOString(),
       rounds: ROUNDS,
@@ -128,12 +193,18 @@ async function main(): Promise<void> {
       ...summary,
       throughputRatio: ratio,
       goals: { throughputRatioAtLeast: 0.8, p99AtMostMs: 2, met: ratio >= 0.8 && summary.vaultgate.p99Ms <= 2 },
+      noisyNeighbour: neighbour,
     };
     const fmt = (n: number) => n.toFixed(2);
     console.log(`admission benchmark (medians of ${ROUNDS} rounds, ${SECONDS}s each, warm cache)`);
     console.log(`  bare fastify : ${summary.bare.throughputRps.toFixed(0)} req/s; at ${RATE} req/s p50 ${fmt(summary.bare.p50Ms)} ms, p99 ${fmt(summary.bare.p99Ms)} ms`);
     console.log(`  vaultgate    : ${summary.vaultgate.throughputRps.toFixed(0)} req/s; at ${RATE} req/s p50 ${fmt(summary.vaultgate.p50Ms)} ms, p99 ${fmt(summary.vaultgate.p99Ms)} ms`);
     console.log(`  throughput ratio vaultgate/bare: ${fmt(ratio)} (goal >= 0.8); p99 goal <= 2 ms: ${summary.vaultgate.p99Ms <= 2 ? 'met' : 'not met'}; errors ${summary.vaultgate.errors + summary.bare.errors}`);
+    console.log(`noisy neighbour: small ExternalSecrets at ${NEIGHBOUR_RATE} req/s, medians of ${ROUNDS} rounds`);
+    console.log(`  alone                      : p50 ${fmt(neighbour.alone.p50Ms)} ms, p99 ${fmt(neighbour.alone.p99Ms)} ms`);
+    for (const [name, r] of Object.entries(neighbour.beside)) {
+      console.log(`  beside ${name.padEnd(20)}: p50 ${fmt(r.p50Ms)} ms, p99 ${fmt(r.p99Ms)} ms (p99 ratio ${fmt(r.p99Ms / neighbour.alone.p99Ms)}); ${r.bigDecided} big decided, median ${fmt(r.bigMedianMs)} ms each; errors ${r.errors}`);
+    }
     const out = join(repoRoot, '.cache/bench');
     await mkdir(out, { recursive: true });
     await writeFile(join(out, 'admission.json'), `${JSON.stringify(report, null, 2)}\n`);

@@ -9,7 +9,7 @@ export interface Target {
   body: string;
 }
 
-function send(agent: Agent, target: Target): Promise<number> {
+export function send(agent: Agent, target: Target): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = request(
       target.url,
