@@ -13,7 +13,7 @@ const denyAll: Verdict = {
   warnings: [{ field: 'spec.refreshInterval', message: 'short', check: 'structure' }],
   paths: [],
 };
-const seen: { namespace: string; es: ExternalSecret }[] = [];
+const seen: { namespace: string; es: unknown }[] = [];
 let verdict: Verdict | Error = denyAll;
 
 function app(failureMode: 'closed' | 'open' = 'closed') {
@@ -21,6 +21,11 @@ function app(failureMode: 'closed' | 'open' = 'closed') {
     evaluator: {
       evaluate: async (es, namespace) => {
         seen.push({ es, namespace });
+        if (verdict instanceof Error) throw verdict;
+        return verdict;
+      },
+      evaluateWith: async (storeRef, namespace) => {
+        seen.push({ es: storeRef, namespace });
         if (verdict instanceof Error) throw verdict;
         return verdict;
       },

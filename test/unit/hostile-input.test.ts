@@ -6,10 +6,11 @@
 import t from 'tap';
 import fc from 'fast-check';
 import { analyze } from '../../src/core/decide.js';
-import { ok, unavailable, type DecisionInput, type FindFacts, type PropertyFact, type ReadFacts, type VaultAnswer, type Verdict } from '../../src/core/facts.js';
+import { ok, unavailable, type DecisionInput, type FindFacts, type PropertyFact, type ReadFacts, type VaultAnswer, type VaultRequest, type Verdict } from '../../src/core/facts.js';
 import { defaultingPatch } from '../../src/core/mutate.js';
 import { parseAdmissionReview } from '../../src/admission/review.js';
 import { buildApp } from '../../src/http/app.js';
+import { DecisionService } from '../../src/decision/service.js';
 import { Metrics } from '../../src/metrics/registry.js';
 import type { SecretStore, VaultPathPolicy } from '../../src/eso/types.js';
 
@@ -132,6 +133,13 @@ function readAnswerFor(properties: string[], pick: number): VaultAnswer {
   return ok<ReadFacts>({ ...answer.value, outcome: { ...answer.value.outcome, properties: facts as Record<string, PropertyFact> } });
 }
 
+/** The real decision service over a fixed store, no policies, and a Vault that is down. */
+function coreEvaluator(s: SecretStore): DecisionService {
+  const cluster = { namespaceLabels: () => ok({}), store: () => ok(s), pathPolicies: () => ok<VaultPathPolicy[]>([]) };
+  const vault = { answer: async (request: VaultRequest) => new Map(request.questions.map((q) => [q.id, unavailable<ReadFacts>('Vault is down')] as const)) };
+  return new DecisionService(cluster, vault, { requirePathPolicy: false, failureMode: 'closed', vaultDeadlineMs: 1000 });
+}
+
 // --- properties ---------------------------------------------------------------------------
 
 function decideWith(input: DecisionInput, pick: (question: { kind: string; properties?: string[] }) => VaultAnswer | undefined): Verdict {
@@ -207,7 +215,7 @@ t.test(`AdmissionReview parsing: ${PARSE_RUNS} generated bodies`, async (t) => {
 t.test(`both webhooks over HTTP: ${HTTP_RUNS} generated AdmissionReviews, each answered`, async (t) => {
   const s = fc.sample(stores, { numRuns: 1, seed: SEED })[0] as SecretStore;
   const app = buildApp({
-    evaluator: { evaluate: async (object, namespace) => analyze({ externalSecret: object, namespace, namespaceLabels: ok({}), store: ok(s), policies: ok([]), options: { requirePathPolicy: false, failureMode: 'closed' } }).decide() },
+    evaluator: coreEvaluator(s),
     metrics: new Metrics({ defaultMetrics: false }),
     failureMode: 'closed',
     readiness: async () => [],
@@ -231,4 +239,32 @@ t.test(`both webhooks over HTTP: ${HTTP_RUNS} generated AdmissionReviews, each a
   );
   t.equal(runs, HTTP_RUNS, `${runs} reviews answered with 200 and a verdict`);
   t.equal(internalErrors, 0, 'no review ended in "could not decide" (an exception inside a decision)');
+  await app.close();
+});
+
+t.test('a large AdmissionReview is decided in the worker thread exactly as a small one on the event loop', async (t) => {
+  const s = fc.sample(stores, { numRuns: 1, seed: SEED })[0] as SecretStore;
+  const evaluator = coreEvaluator(s);
+  const app = buildApp({ evaluator, metrics: new Metrics({ defaultMetrics: false }), failureMode: 'closed', readiness: async () => [], logLevel: 'silent' });
+  const objects = fc.sample(fc.oneof(plausible, mutated, validish), { numRuns: 40, seed: SEED });
+  const padded = (object: unknown) => ({ ...(object as object), metadata: { name: 'x', annotations: { padding: 'p'.repeat(70_000) } } });
+  let compared = 0;
+  for (const object of objects) {
+    for (const webhook of ['validate', 'mutate']) {
+      const request = (o: unknown) => ({ method: 'POST' as const, url: `/${webhook}`, payload: { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'u', kind: { group: 'external-secrets.io', version: 'v1', kind: 'ExternalSecret' }, operation: 'CREATE', namespace: 'db', name: 'x', object: o } } });
+      const large = await app.inject(request(padded(object)));
+      t.ok(large.payload.length > 0 && JSON.stringify(request(padded(object)).payload).length > 64 * 1024, 'over the worker threshold');
+      const inline = await evaluator.evaluate(padded(object), 'db');
+      const answer = (large.json() as { response: { allowed: boolean; status?: { message: string } } }).response;
+      if (webhook === 'validate') {
+        t.equal(answer.allowed, inline.allowed, 'same verdict through the worker');
+        if (!inline.allowed) t.match(answer.status?.message, inline.violations[0]?.message ?? '');
+      } else {
+        t.equal(answer.allowed, true, 'the mutating webhook answers');
+      }
+      compared++;
+    }
+  }
+  t.equal(compared, 80);
+  await app.close();
 });
