@@ -135,7 +135,7 @@ data: {ca.crt: ${JSON.stringify(tls.ca)}}
 apiVersion: v1
 kind: Secret
 metadata: {name: diff-limited-token, namespace: ${NAMESPACES.a}}
-stringData: {token: "${limitedToken}"}
+stringData: {token: "${limitedToken}", read: "${readToken}"}
 ---
 apiVersion: v1
 kind: ServiceAccount
@@ -178,6 +178,8 @@ ${store('ClusterSecretStore', 'diff-newline-token', undefined, 'path: secret, ve
 ${store('ClusterSecretStore', 'diff-conditions', undefined, `path: secret, version: v2, ${tokenAuth}`, `  conditions: [{namespaces: [${NAMESPACES.b}]}]\n`)}
 ---
 ${store('SecretStore', 'diff-ns-token', NAMESPACES.a, 'path: secret, version: v2, auth: {tokenSecretRef: {name: diff-limited-token, key: token}}')}
+---
+${store('SecretStore', 'diff-ns-read', NAMESPACES.a, 'path: secret, version: v2, auth: {tokenSecretRef: {name: diff-limited-token, key: read, namespace: ignored-on-a-secretstore}}')}
 ---
 ${store('SecretStore', 'diff-ns-k8s', NAMESPACES.a, 'path: secret, version: v2, auth: {kubernetes: {mountPath: kubernetes, role: diff-a, serviceAccountRef: {name: diff-a-sa}}}')}
 ---
@@ -262,6 +264,12 @@ export const CORPUS: DiffCase[] = [
   { name: 'token-newline', namespace: B, store: css('diff-newline-token'), spec: one('diff/flat', { property: 'user' }), about: 'a token with a trailing newline' },
   { name: 'ss-token-read', namespace: A, store: ss('diff-ns-token'), spec: one('diff/flat', { property: 'password' }), about: 'a SecretStore with its own token' },
   { name: 'ss-token-no-capability', namespace: A, store: ss('diff-ns-token'), spec: one('diff/nested'), about: "outside the SecretStore token's policy" },
+  { name: 'ss-find', namespace: A, store: ss('diff-ns-read'), spec: { dataFrom: [{ find: { path: 'diff/find', name: { regexp: '^diff/find/app' } } }] }, about: 'find through a SecretStore' },
+  { name: 'ss-fetch', namespace: A, store: ss('diff-ns-read'), spec: one('diff/meta', { property: 'env', metadataPolicy: 'Fetch' }), about: 'Fetch through a SecretStore' },
+  { name: 'ss-version-deleted', namespace: A, store: ss('diff-ns-read'), spec: one('diff/versions', { version: '2' }), about: 'a deleted version through a SecretStore' },
+  { name: 'ss-extract', namespace: A, store: ss('diff-ns-read'), spec: { dataFrom: [{ extract: { key: 'diff/nested', property: 'db.opts' } }] }, about: 'extract through a SecretStore' },
+  { name: 'ss-missing-store', namespace: A, store: ss('diff-nope'), spec: one('diff/flat'), about: 'a SecretStore that does not exist' },
+  { name: 'ss-other-namespace', namespace: B, store: ss('diff-ns-read'), spec: one('diff/flat'), about: "another namespace's SecretStore" },
   { name: 'ss-k8s-read', namespace: A, store: ss('diff-ns-k8s'), spec: one('diff/nested', { property: 'db.host' }), about: 'a SecretStore with Kubernetes auth' },
   { name: 'css-conditions', namespace: A, store: css('diff-conditions'), spec: one('diff/flat'), about: 'a ClusterSecretStore whose conditions exclude the namespace' },
   { name: 'store-missing', namespace: B, store: css('diff-nope'), spec: one('diff/flat'), about: 'a store that does not exist' },

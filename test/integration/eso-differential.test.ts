@@ -24,11 +24,15 @@ t.before(async () => {
   tls = await startTlsVault(stack);
   await seedDifferential(stack, tls);
   eso = await startEso(stack);
+  // Only now, so the ESO child process does not inherit them: vaultgate must ignore them for
+  // every tenant store (tls-untrusted below must still fail, the token must not be root's).
+  Object.assign(process.env, { VAULT_SKIP_VERIFY: 'true', VAULT_TOKEN: stack.vault.token, VAULT_NAMESPACE: 'leaked' });
   server = await startVaultgate(stack, {}, { registerWebhooks: false });
-  await waitFor('vaultgate sees every store', async () => (server.cluster.clusterSecretStores.list().length >= 16 && server.cluster.secretStores.list().length >= 2 && server.cluster.policies.list().length >= 1 ? true : undefined));
+  await waitFor('vaultgate sees every store', async () => (server.cluster.clusterSecretStores.list().length >= 16 && server.cluster.secretStores.list().length >= 3 && server.cluster.policies.list().length >= 1 ? true : undefined));
 });
 
 t.teardown(async () => {
+  for (const name of ['VAULT_SKIP_VERIFY', 'VAULT_TOKEN', 'VAULT_NAMESPACE']) delete process.env[name];
   await server?.close();
   await eso?.stop();
   await tls?.stop();
