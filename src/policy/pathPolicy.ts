@@ -103,27 +103,46 @@ export function policyApplies(policy: VaultPathPolicy, query: Pick<PathPolicyQue
 const policyName = (policy: VaultPathPolicy) => policy.metadata?.name ?? '(unnamed)';
 const patterns = (list: unknown): string[] => (Array.isArray(list) ? list.filter((p): p is string => typeof p === 'string') : []);
 
-export function evaluatePathPolicy(
-  query: PathPolicyQuery,
-  policies: readonly VaultPathPolicy[],
-  requirePolicy: boolean,
-): PathPolicyDecision {
+interface PatternTests {
+  /** does this (usable) deny pattern catch the query? the detail says how, if it helps */
+  denies(pattern: string): { detail?: string } | undefined;
+  allows(pattern: string): boolean;
+  notAllowed?: string;
+}
+
+/**
+ * The one rule both judgements share: no policy selects the namespace -> allowed unless one
+ * is required; an unusable deny fails safe; a matching deny wins; then any allow.
+ */
+function judge(query: PathPolicyQuery, policies: readonly VaultPathPolicy[], requirePolicy: boolean, tests: PatternTests): PathPolicyDecision {
   const applicable = policies.filter((policy) => policyApplies(policy, query));
   if (applicable.length === 0) {
     return requirePolicy ? { allowed: false, policy: 'require-path-policy', because: 'no-policy' } : { allowed: true };
   }
   for (const policy of applicable) {
-    const unusable = patterns(policy.spec?.deny).find((p) => patternProblems(p).length > 0);
-    if (unusable !== undefined) {
-      return { allowed: false, policy: policyName(policy), because: 'invalid-pattern', detail: `deny pattern ${JSON.stringify(unusable)} is invalid (${patternProblems(unusable).join('; ')})` };
+    for (const pattern of patterns(policy.spec?.deny)) {
+      const problems = patternProblems(pattern);
+      if (problems.length > 0) {
+        return { allowed: false, policy: policyName(policy), because: 'invalid-pattern', detail: `deny pattern ${JSON.stringify(pattern)} is invalid (${problems.join('; ')})` };
+      }
     }
   }
-  const usable = (list: unknown) => patterns(list).filter((p) => patternProblems(p).length === 0);
-  const denying = applicable.find((policy) => usable(policy.spec?.deny).some((p) => pathMatches(p, query.namespace, query.kvPath)));
-  if (denying) return { allowed: false, policy: policyName(denying), because: 'denied' };
-  const allowing = applicable.find((policy) => usable(policy.spec?.allow).some((p) => pathMatches(p, query.namespace, query.kvPath)));
+  for (const policy of applicable) {
+    for (const pattern of patterns(policy.spec?.deny)) {
+      const denied = tests.denies(pattern);
+      if (denied) return { allowed: false, policy: policyName(policy), because: 'denied', ...(denied.detail ? { detail: denied.detail } : {}) };
+    }
+  }
+  const allowing = applicable.find((policy) => patterns(policy.spec?.allow).some((p) => patternProblems(p).length === 0 && tests.allows(p)));
   if (allowing) return { allowed: true, policy: policyName(allowing) };
-  return { allowed: false, policy: applicable.map(policyName).sort().join(', '), because: 'not-allowed' };
+  return { allowed: false, policy: applicable.map(policyName).sort().join(', '), because: 'not-allowed', ...(tests.notAllowed ? { detail: tests.notAllowed } : {}) };
+}
+
+export function evaluatePathPolicy(query: PathPolicyQuery, policies: readonly VaultPathPolicy[], requirePolicy: boolean): PathPolicyDecision {
+  return judge(query, policies, requirePolicy, {
+    denies: (pattern) => (pathMatches(pattern, query.namespace, query.kvPath) ? {} : undefined),
+    allows: (pattern) => pathMatches(pattern, query.namespace, query.kvPath),
+  });
 }
 
 /** A pattern as tokens: literal characters, '+' segments, and a trailing '*'. */
@@ -181,29 +200,11 @@ export function patternCoversUnder(pattern: string, namespace: string, root: str
  * when an allow covers the whole subtree and no deny reaches into it, so the verdict on a
  * find never reveals what exists under it.
  */
-export function evaluateSubtreePolicy(
-  query: PathPolicyQuery,
-  policies: readonly VaultPathPolicy[],
-  requirePolicy: boolean,
-): PathPolicyDecision {
-  const applicable = policies.filter((policy) => policyApplies(policy, query));
-  if (applicable.length === 0) {
-    return requirePolicy ? { allowed: false, policy: 'require-path-policy', because: 'no-policy' } : { allowed: true };
-  }
+export function evaluateSubtreePolicy(query: PathPolicyQuery, policies: readonly VaultPathPolicy[], requirePolicy: boolean): PathPolicyDecision {
   const root = query.kvPath;
-  for (const policy of applicable) {
-    for (const pattern of patterns(policy.spec?.deny)) {
-      if (patternProblems(pattern).length > 0) {
-        return { allowed: false, policy: policyName(policy), because: 'invalid-pattern', detail: `deny pattern ${JSON.stringify(pattern)} is invalid (${patternProblems(pattern).join('; ')})` };
-      }
-      if (patternReachesUnder(pattern, query.namespace, root)) {
-        return { allowed: false, policy: policyName(policy), because: 'denied', detail: `deny pattern ${JSON.stringify(pattern)} reaches under ${root}/` };
-      }
-    }
-  }
-  const covering = applicable.find((policy) =>
-    patterns(policy.spec?.allow).some((p) => patternProblems(p).length === 0 && patternCoversUnder(p, query.namespace, root)),
-  );
-  if (covering) return { allowed: true, policy: policyName(covering) };
-  return { allowed: false, policy: applicable.map(policyName).sort().join(', '), because: 'not-allowed', detail: `no allow pattern covers everything under ${root}/` };
+  return judge(query, policies, requirePolicy, {
+    denies: (pattern) => (patternReachesUnder(pattern, query.namespace, root) ? { detail: `deny pattern ${JSON.stringify(pattern)} reaches under ${root}/` } : undefined),
+    allows: (pattern) => patternCoversUnder(pattern, query.namespace, root),
+    notAllowed: `no allow pattern covers everything under ${root}/`,
+  });
 }
