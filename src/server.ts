@@ -13,6 +13,12 @@ import { buildApp, reloadTls } from './http/app.js';
 import { ensureServingSecret, patchCaBundle, serviceDnsNames, watchCertificateFiles, type ServingMaterial } from './tls/provision.js';
 import { VaultGateway } from './vault/gateway.js';
 import { VaultHealthMonitor } from './vault/health.js';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { DEFAULT_LEASE_TIMING, LeaderElector } from './kube/lease.js';
+import { DEFAULT_RECONCILER_OPTIONS, Reconciler, type ReconcilerOptions } from './reconcile/controller.js';
+import { AdmissionSecretCreator } from './reconcile/admissionSecrets.js';
+import { SecretWriter } from './kube/writes.js';
 
 export type TlsSource =
   | { mode: 'files'; certFile: string; keyFile: string }
@@ -37,6 +43,13 @@ export interface ServerConfig {
   limits?: DecisionLimits;
   /** how often each store's Vault is probed for the vaultgate_vault_up metric */
   vaultHealthIntervalMs?: number;
+  /** run the reconciler (in the replica holding the leader Lease) for stores of this class */
+  reconciler?: Partial<ReconcilerOptions> & {
+    leaseName?: string;
+    leaseTiming?: Partial<typeof DEFAULT_LEASE_TIMING>;
+    /** write the target Secret at admission (default true) */
+    createAtAdmission?: boolean;
+  };
   logLevel: string;
 }
 
@@ -49,6 +62,8 @@ export interface RunningServer {
   cluster: ClusterFacts;
   service: DecisionService;
   health: VaultHealthMonitor;
+  reconciler?: Reconciler;
+  elector?: LeaderElector;
   close(): Promise<void>;
 }
 
@@ -98,7 +113,12 @@ export async function startServer(config: ServerConfig, metrics = new Metrics())
     return problems;
   };
 
-  const running = buildApp({ evaluator: service, metrics, failureMode: config.failureMode, tls: { key: tls.key, cert: tls.cert }, readiness, logger });
+  // Secrets written at admission need the leader's sweeper, so they come with the reconciler.
+  const creator =
+    config.reconciler && config.reconciler.createAtAdmission !== false
+      ? new AdmissionSecretCreator(service, gateway, new SecretWriter(config.kubeConfig), metrics, Math.min(3000, config.decisionDeadlineMs), log)
+      : undefined;
+  const running = buildApp({ evaluator: service, metrics, failureMode: config.failureMode, tls: { key: tls.key, cert: tls.cert }, readiness, logger, ...(creator ? { creator } : {}) });
   await cluster.start();
   await running.listen({ host: config.host, port: config.port });
   serving = true;
@@ -128,6 +148,8 @@ export async function startServer(config: ServerConfig, metrics = new Metrics())
     stoppers.push(() => clearInterval(timer));
   }
 
+  const { reconciler, elector } = startReconciler(config, cluster, service, gateway, health, metrics, log);
+
   return {
     app: running,
     port,
@@ -137,11 +159,39 @@ export async function startServer(config: ServerConfig, metrics = new Metrics())
     cluster,
     service,
     health,
+    ...(reconciler ? { reconciler } : {}),
+    ...(elector ? { elector } : {}),
     close: async () => {
       for (const stop of stoppers) stop();
+      await elector?.stop();
+      await reconciler?.stop();
       await health.stop();
       await running.close();
       await cluster.stop();
     },
   };
+}
+
+/** The reconciler runs only in the replica that holds the leader Lease; every replica serves admission. */
+function startReconciler(config: ServerConfig, cluster: ClusterFacts, service: DecisionService, gateway: VaultGateway, health: VaultHealthMonitor, metrics: Metrics, log: Logger) {
+  if (!config.reconciler) return {};
+  const { leaseName, leaseTiming, createAtAdmission: _ignored, ...options } = config.reconciler;
+  const reconciler = new Reconciler(config.kubeConfig, cluster, service, gateway, health, metrics, { ...DEFAULT_RECONCILER_OPTIONS, vaultDeadlineMs: config.decisionDeadlineMs, ...options }, log);
+  const elector = new LeaderElector(
+    config.kubeConfig,
+    {
+      namespace: config.ownNamespace,
+      name: leaseName ?? 'vaultgate-reconciler',
+      identity: `${process.env.POD_NAME ?? hostname()}-${randomBytes(4).toString('hex')}`,
+      ...DEFAULT_LEASE_TIMING,
+      ...leaseTiming,
+    },
+    {
+      onStartedLeading: () => void reconciler.start().catch((error: unknown) => log.error({ err: error }, 'reconciler failed to start')),
+      onStoppedLeading: () => void reconciler.stop().catch((error: unknown) => log.error({ err: error }, 'reconciler failed to stop')),
+    },
+    log,
+  );
+  elector.start();
+  return { reconciler, elector };
 }

@@ -4,7 +4,8 @@
 // large object decided in a worker thread is answered exactly like a small one.
 import type { DecisionFacts, VaultAnswer, VaultRequest, Verdict } from '../core/facts.js';
 import { denialMessage, objectLabel, warningLines } from '../core/message.js';
-import { ESO_GROUP } from '../eso/types.js';
+import { withDefaults } from '../core/mutate.js';
+import { ESO_GROUP, type ExternalSecret } from '../eso/types.js';
 import { allow, deny, patch, type AdmissionReviewReply } from './review.js';
 import type { AdmissionHeader, Subject } from './subject.js';
 
@@ -51,12 +52,21 @@ export async function validate(subject: Subject, evaluator: Evaluator): Promise<
   };
 }
 
-export async function mutate(subject: Subject): Promise<Outcome> {
+/** Writes an ExternalSecret's target Secret before it is stored (see src/reconcile/admissionSecrets.ts). */
+export interface SecretCreator {
+  create(externalSecret: ExternalSecret, namespace: string): Promise<string>;
+}
+
+export async function mutate(subject: Subject, creator?: SecretCreator): Promise<Outcome> {
   const header = subject.header;
   if (!isExternalSecretWrite(header) || header.deleting) {
     return { reply: allow(header.uid), decision: 'skipped', reason: 'not-applicable' };
   }
   const operations = await subject.defaultingPatch();
+  // The Secret exists when `kubectl apply` returns: written from the defaulted object, never on a dry run.
+  if (creator && header.operation === 'CREATE' && !header.dryRun && subject.object !== undefined) {
+    await creator.create(withDefaults(subject.object) as ExternalSecret, header.namespace);
+  }
   return {
     reply: patch(header.uid, operations),
     decision: operations.length > 0 ? 'patched' : 'allowed',

@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import sjson from 'secure-json-parse';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/registry.js';
-import { mutate, validate, type Evaluator, type Outcome } from './handlers.js';
+import { mutate, validate, type Evaluator, type Outcome, type SecretCreator } from './handlers.js';
 import { allow, deny, parseAdmissionReview } from './review.js';
 import { ReviewWorker } from './reviewWorkers.js';
 import { inlineSubject, remoteSubject, type Subject } from './subject.js';
@@ -16,6 +16,8 @@ export interface AdmissionRoutesOptions {
   failureMode: 'closed' | 'open';
   /** bodies at least this large are parsed and decided in a worker thread (default 64 KiB) */
   largeBodyBytes?: number;
+  /** writes target Secrets at admission (with the reconciler); absent: admission writes nothing */
+  creator?: SecretCreator;
 }
 
 /** A body too large to parse on the event loop: its bytes, for the review worker. */
@@ -83,5 +85,5 @@ export const admissionRoutes: FastifyPluginAsync<AdmissionRoutesOptions> = async
     });
   };
   handle('validate', validate);
-  handle('mutate', (subject) => mutate(subject));
+  handle('mutate', (subject) => mutate(subject, options.creator));
 };

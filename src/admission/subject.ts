@@ -22,6 +22,8 @@ export type AdmissionHeader = Omit<AdmissionRequest, 'object' | 'oldObject'> & {
 
 export interface Subject {
   header: AdmissionHeader;
+  /** the object itself, when it is held on this thread (small requests) */
+  object?: unknown;
   evaluate(evaluator: Evaluator, namespace: string): Promise<Verdict>;
   defaultingPatch(): Promise<JsonPatchOperation[]>;
   /** frees what the subject holds (a worker's copy of the object) */
@@ -49,6 +51,7 @@ export function headerOf(request: AdmissionRequest): AdmissionHeader {
 export function inlineSubject(request: AdmissionRequest): Subject {
   return {
     header: headerOf(request),
+    object: request.object,
     evaluate: (evaluator, namespace) => evaluator.evaluate(request.object ?? {}, namespace),
     defaultingPatch: async () => defaultingPatch(request.object ?? {}),
     release: () => undefined,

@@ -33,6 +33,9 @@ export function program(): Command {
     .option('--max-entries <n>', 'data plus dataFrom entries one ExternalSecret may have', positiveInt, DEFAULT_LIMITS.maxEntries)
     .option('--max-paths <n>', 'distinct Vault paths one ExternalSecret may read', positiveInt, DEFAULT_LIMITS.maxPaths)
     .option('--max-find-names <n>', 'secrets one dataFrom.find may list', positiveInt, DEFAULT_LIMITS.maxFindNames)
+    .option('--reconcile', 'run the reconciler (in the replica holding the leader Lease)', false)
+    .option('--controller-class <class>', "reconcile ExternalSecrets of Vault stores whose spec.controller names this class (\"default\" also takes stores naming none)", 'default')
+    .option('--concurrent <n>', 'ExternalSecrets reconciled at once', positiveInt, 8)
     .option('--vault-health-interval <ms>', "how often each store's Vault is probed (metrics and logs only, never readiness)", positiveInt, DEFAULTS.vaultHealthIntervalMs)
     .option('--log-level <level>', 'pino log level', 'info')
     .action(async (options: {
@@ -54,6 +57,9 @@ export function program(): Command {
       maxPaths: number;
       maxFindNames: number;
       vaultHealthInterval: number;
+      reconcile: boolean;
+      controllerClass: string;
+      concurrent: number;
       logLevel: string;
     }) => {
       if (Boolean(options.tlsCertFile) !== Boolean(options.tlsKeyFile)) {
@@ -80,6 +86,7 @@ export function program(): Command {
         decisionDeadlineMs: options.decisionDeadline,
         limits: { maxEntries: options.maxEntries, maxPaths: options.maxPaths, maxFindNames: options.maxFindNames },
         vaultHealthIntervalMs: options.vaultHealthInterval,
+        ...(options.reconcile ? { reconciler: { controllerClass: options.controllerClass, concurrency: options.concurrent } } : {}),
         logLevel: options.logLevel,
       });
       const shutdown = () => void server.close().then(() => process.exit(0));

@@ -17,6 +17,7 @@ import {
   WHOLE_SECRET,
   type Analysis,
   type DecisionInput,
+  type EntryQuestions,
   type FindFacts,
   type Finding,
   type Lookup,
@@ -117,7 +118,7 @@ function capped(findings: Finding[]): Finding[] {
   return [...kept, { field: 'spec', message: `... and ${rest} more like these`, check: findings[MAX_FINDINGS - 1]?.check ?? 'structure' }];
 }
 
-const finished = (findings: Findings): Analysis => ({ decide: () => findings.verdict() });
+const finished = (findings: Findings): Analysis => ({ early: findings.verdict(), decide: () => findings.verdict() });
 
 export function analyze(input: DecisionInput): Analysis {
   const options = input.options;
@@ -188,6 +189,8 @@ export function analyze(input: DecisionInput): Analysis {
   const context: DecideContext = { input, view, provider, storeRef, storeName, judge, findings };
   return {
     vault: { store: store.value, storeKind: storeRef.kind, access, questions },
+    entries: entryQuestions(references),
+    early: { allowed: findings.violations.length === 0, violations: [...findings.violations], warnings: [...findings.warnings], paths: [...findings.paths] },
     decide: (answers = new Map()) => {
       for (const reference of references) {
         const answer = answers.get(reference.questionId) ?? { state: 'unavailable', reason: 'Vault was not asked' };
@@ -354,6 +357,15 @@ function collectReferences(view: ExternalSecretView, provider: VaultProvider, ju
     }
   });
   return references;
+}
+
+function entryQuestions(references: Reference[]): EntryQuestions {
+  const entries: EntryQuestions = { data: {}, dataFrom: {} };
+  for (const reference of references) {
+    const match = /^spec\.(data|dataFrom)\[(\d+)\]/.exec(reference.kind === 'read' ? reference.keyField : reference.field);
+    if (match) entries[match[1] as 'data' | 'dataFrom'][Number(match[2])] = reference.questionId;
+  }
+  return entries;
 }
 
 const readQuestionId = (apiPath: string, metadata: boolean, version: string | undefined) =>

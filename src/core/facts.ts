@@ -192,9 +192,19 @@ export interface VaultRequest {
   questions: VaultQuestion[];
 }
 
+/** Which question each spec.data / spec.dataFrom entry is answered by (by index). */
+export interface EntryQuestions {
+  data: Record<number, string>;
+  dataFrom: Record<number, string>;
+}
+
 export interface Analysis {
   /** present when Vault must be asked before a full verdict can be given */
   vault?: VaultRequest;
+  /** for the reconciler: the question behind each entry, to find its values */
+  entries?: EntryQuestions;
+  /** what the checks before Vault found (structure, store, policy): a denial here needs no Vault at all */
+  early: Verdict;
   decide(answers?: ReadonlyMap<string, VaultAnswer>): Verdict;
 }
 

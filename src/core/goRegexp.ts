@@ -363,3 +363,46 @@ function hasUnicodeDifference(input: string): boolean {
   }
   return false;
 }
+
+/**
+ * regexp.ReplaceAllStringFunc with the match's groups (ESO's rewrite regexp): non-overlapping
+ * matches left to right on the UTF-8 bytes, an empty match right after a match is not
+ * replaced, and the search always advances at least one character, as Go does. Undefined
+ * when vaultgate declines to judge the input (see matchGoRegexp).
+ */
+export function replaceAllGo(matcher: GoRegexp, input: string, replacement: (groups: (string | null)[], names: Record<string, number>) => string): string | undefined {
+  if (input.length > MAX_INPUT_LENGTH) return undefined;
+  const { re, unicodeSensitive } = matcher[matcherBrand];
+  if (unicodeSensitive && hasUnicodeDifference(input)) return undefined;
+  const bytes = Buffer.from(wellFormed(input), 'utf8');
+  const names = { ...re.namedGroups() };
+  const m = re.matcher(bytes);
+  const out: Buffer[] = [];
+  let lastMatchEnd = 0;
+  let searchPos = 0;
+  while (searchPos <= bytes.length && m.find(searchPos)) {
+    const start = m.start();
+    const end = m.end();
+    out.push(bytes.subarray(lastMatchEnd, start));
+    if (end > lastMatchEnd || start === 0) {
+      const groups = Array.from({ length: m.groupCount() + 1 }, (_, i) => m.group(i));
+      out.push(Buffer.from(replacement(groups, names), 'utf8'));
+    }
+    lastMatchEnd = end;
+    const width = utf8Width(bytes, searchPos);
+    if (searchPos + width > end) searchPos += width;
+    else if (searchPos + 1 > end) searchPos++;
+    else searchPos = end;
+  }
+  out.push(bytes.subarray(lastMatchEnd));
+  return Buffer.concat(out).toString('utf8');
+}
+
+function utf8Width(bytes: Buffer, at: number): number {
+  const b = bytes[at] ?? 0;
+  if (b < 0x80) return 1;
+  if (b >= 0xf0) return 4;
+  if (b >= 0xe0) return 3;
+  if (b >= 0xc0) return 2;
+  return 1;
+}

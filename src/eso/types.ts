@@ -5,6 +5,10 @@
 
 export interface ObjectMeta {
   name?: string;
+  generation?: number;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  finalizers?: string[];
   generateName?: string;
   namespace?: string;
   uid?: string;
@@ -57,22 +61,44 @@ export interface ExternalSecretFind {
   tags?: Record<string, string>;
 }
 
+export interface ExternalSecretRewrite {
+  regexp?: { source?: string; target?: string };
+  transform?: { template?: string };
+  merge?: unknown;
+}
+
 export interface ExternalSecretDataFrom {
   extract?: RemoteRef;
-  find?: ExternalSecretFind;
-  rewrite?: unknown[];
+  find?: ExternalSecretFind & { conversionStrategy?: string; decodingStrategy?: string };
+  rewrite?: ExternalSecretRewrite[];
   sourceRef?: unknown;
 }
 
 export type CreationPolicy = 'Owner' | 'Orphan' | 'Merge' | 'None';
 export type DeletionPolicy = 'Delete' | 'Merge' | 'Retain';
 
+export interface TemplateFrom {
+  configMap?: { name?: string; items?: { key?: string; templateAs?: string }[] };
+  secret?: { name?: string; items?: { key?: string; templateAs?: string }[] };
+  literal?: string;
+  target?: string;
+}
+
+export interface ExternalSecretTemplate {
+  type?: string;
+  engineVersion?: string;
+  mergePolicy?: 'Replace' | 'Merge' | string;
+  metadata?: { labels?: Record<string, string>; annotations?: Record<string, string>; finalizers?: string[] };
+  data?: Record<string, string>;
+  templateFrom?: TemplateFrom[];
+}
+
 export interface ExternalSecretTarget {
   name?: string;
   creationPolicy?: CreationPolicy | string;
   deletionPolicy?: DeletionPolicy | string;
   immutable?: boolean;
-  template?: unknown;
+  template?: ExternalSecretTemplate;
 }
 
 export interface ExternalSecretSpec {
@@ -84,12 +110,27 @@ export interface ExternalSecretSpec {
   dataFrom?: ExternalSecretDataFrom[];
 }
 
+export interface ExternalSecretCondition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown' | string;
+  reason?: string;
+  message?: string;
+  lastTransitionTime?: string;
+}
+
+export interface ExternalSecretStatus {
+  refreshTime?: string | null;
+  syncedResourceVersion?: string;
+  binding?: { name?: string };
+  conditions?: ExternalSecretCondition[];
+}
+
 export interface ExternalSecret {
   apiVersion?: string;
   kind?: string;
   metadata?: ObjectMeta;
   spec?: ExternalSecretSpec;
-  status?: unknown;
+  status?: ExternalSecretStatus;
 }
 
 export interface SecretKeySelector {

@@ -5,7 +5,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import { STATUS_CODES } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { admissionRoutes } from '../admission/routes.js';
-import type { Evaluator } from '../admission/handlers.js';
+import type { Evaluator, SecretCreator } from '../admission/handlers.js';
 import type { Metrics } from '../metrics/registry.js';
 
 export interface AppOptions {
@@ -21,6 +21,8 @@ export interface AppOptions {
   logLevel?: string;
   /** AdmissionReviews carry the object twice (object, oldObject); objects are ≤ 3 MiB */
   bodyLimitBytes?: number;
+  /** writes target Secrets at admission */
+  creator?: SecretCreator;
 }
 
 export function buildApp(options: AppOptions): FastifyInstance {
@@ -51,7 +53,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     reply.header('content-type', options.metrics.registry.contentType);
     return options.metrics.registry.metrics();
   });
-  void app.register(admissionRoutes, { evaluator: options.evaluator, metrics: options.metrics, failureMode: options.failureMode });
+  void app.register(admissionRoutes, { evaluator: options.evaluator, metrics: options.metrics, failureMode: options.failureMode, ...(options.creator ? { creator: options.creator } : {}) });
   return app;
 }
 

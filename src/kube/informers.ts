@@ -1,7 +1,9 @@
 // Watched, in-memory copies of the cluster objects every admission decision reads
-// (namespaces, stores, path policies), so a decision costs no API round trip. An
-// informer that fails is restarted with backoff; until its first list succeeds it
-// reports "not synced" and decisions depending on it fail closed (or open, if asked).
+// (namespaces, stores, path policies) and the reconciler works from (ExternalSecrets, the
+// Secrets they manage), so a decision costs no API round trip. An informer that fails is
+// restarted with backoff (client-node's stops on any error but 410); one that may have
+// stalled silently is re-established on a timer. Until its first list succeeds it reports
+// "not synced" and decisions depending on it fail closed (or open, if asked).
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from '../log.js';
 
@@ -13,31 +15,69 @@ export class WatchedCollection<T extends k8s.KubernetesObject> {
   private retryTimer: NodeJS.Timeout | undefined;
   private backoffMs = 500;
 
+  private refreshTimer: NodeJS.Timeout | undefined;
+  private readonly listeners = new Set<() => void>();
+
   constructor(
     readonly what: string,
     kubeConfig: k8s.KubeConfig,
     path: string,
     list: () => Promise<k8s.KubernetesListObject<T>>,
     private readonly log: Logger,
+    labelSelector?: string,
   ) {
-    this.informer = k8s.makeInformer(kubeConfig, path, async () => {
-      const result = await list();
-      this.everListed = true;
-      this.lastError = undefined;
-      this.backoffMs = 500;
-      return result;
-    });
+    this.informer = k8s.makeInformer(
+      kubeConfig,
+      path,
+      async () => {
+        const result = await list();
+        this.everListed = true;
+        this.lastError = undefined;
+        this.backoffMs = 500;
+        for (const listener of this.listeners) listener();
+        return result;
+      },
+      labelSelector,
+    );
     this.informer.on('error', (error: unknown) => this.restartLater(error));
   }
 
-  async start(): Promise<void> {
+  /** Calls back on every add, update and delete (with the object as it now is, or was). */
+  onChange(handler: (object: T, event: 'add' | 'update' | 'delete') => void): void {
+    this.informer.on('add', (object) => handler(object, 'add'));
+    this.informer.on('update', (object) => handler(object, 'update'));
+    this.informer.on('delete', (object) => handler(object, 'delete'));
+  }
+
+  /** Calls back after every full list (start, 410, restart): a level-based consumer re-reads everything. */
+  onList(listener: () => void): void {
+    this.listeners.add(listener);
+  }
+
+  async start(refreshEveryMs?: number): Promise<void> {
     this.stopped = false;
     await this.informer.start();
+    if (refreshEveryMs) {
+      // A watch can stall without an error (a half-open connection): re-establish it on a timer.
+      this.refreshTimer = setInterval(() => void this.reestablish(), refreshEveryMs);
+      this.refreshTimer.unref();
+    }
+  }
+
+  private async reestablish(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      await this.informer.stop();
+      if (!this.stopped) await this.informer.start();
+    } catch (error) {
+      this.restartLater(error);
+    }
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.retryTimer);
+    clearInterval(this.refreshTimer);
     await this.informer.stop();
   }
 

@@ -40,6 +40,68 @@ export class Metrics implements VaultMetrics, HealthGauge {
     registers: [this.registry],
   });
 
+  // ESO's own series (pkg/controllers/externalsecret/esmetrics), same names, types and labels,
+  // so dashboards and alerts written for ESO work unchanged.
+  readonly esSyncCalls = new Counter({
+    name: 'externalsecret_sync_calls_total',
+    help: 'Total number of the External Secret sync calls',
+    labelNames: ['name', 'namespace'] as const,
+    registers: [this.registry],
+  });
+  readonly esSyncErrors = new Counter({
+    name: 'externalsecret_sync_calls_error',
+    help: 'Total number of the External Secret sync errors',
+    labelNames: ['name', 'namespace'] as const,
+    registers: [this.registry],
+  });
+  readonly esCondition = new Gauge({
+    name: 'externalsecret_status_condition',
+    help: 'The status condition of a specific External Secret',
+    labelNames: ['name', 'namespace', 'condition', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly esReconcileDuration = new Gauge({
+    name: 'externalsecret_reconcile_duration',
+    help: 'The duration time to reconcile the External Secret',
+    labelNames: ['name', 'namespace'] as const,
+    registers: [this.registry],
+  });
+  // vaultgate's own.
+  readonly vaultReads = new Counter({
+    name: 'vaultgate_vault_reads_total',
+    help: 'Vault reads of secret values by the reconciler and admission (one per distinct path and version per cycle)',
+    labelNames: ['operation'] as const,
+    registers: [this.registry],
+  });
+  readonly vaultLogins = new Counter({
+    name: 'vaultgate_vault_logins_total',
+    help: 'Vault logins (one per token lifetime per identity)',
+    registers: [this.registry],
+  });
+  readonly queueDepth = new Gauge({
+    name: 'vaultgate_reconcile_queue_depth',
+    help: 'ExternalSecrets waiting to be reconciled',
+    registers: [this.registry],
+  });
+  readonly queueWait = new Histogram({
+    name: 'vaultgate_reconcile_queue_wait_seconds',
+    help: 'Time an ExternalSecret waited in the queue before a worker took it',
+    buckets: [0.001, 0.01, 0.1, 0.5, 1, 5, 15, 60, 300],
+    registers: [this.registry],
+  });
+  readonly vaultRecovery = new Histogram({
+    name: 'vaultgate_vault_recovery_seconds',
+    help: 'From a Vault answering again to every ExternalSecret of its stores being synced again',
+    buckets: [0.5, 1, 2, 5, 10, 30, 60, 300],
+    registers: [this.registry],
+  });
+  readonly secretsCreatedAtAdmission = new Counter({
+    name: 'vaultgate_admission_secrets_created_total',
+    help: 'Target Secrets created by the mutating webhook before the ExternalSecret was stored',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'vaultgate_' });
   }
@@ -47,6 +109,19 @@ export class Metrics implements VaultMetrics, HealthGauge {
   observe(operation: string, seconds: number, outcome: 'ok' | 'error'): void {
     this.vaultDuration.observe({ operation, outcome }, seconds);
     if (outcome === 'error') this.vaultErrors.inc({ operation });
+    if (operation === 'login' && outcome === 'ok') this.vaultLogins.inc();
+    if ((operation === 'value-read' || operation === 'value-list') && outcome === 'ok') this.vaultReads.inc({ operation });
+  }
+
+  /** ESO's SetExternalSecretCondition: the Ready series of one ExternalSecret. */
+  setReady(name: string, namespace: string, ready: boolean): void {
+    this.esCondition.set({ name, namespace, condition: 'Ready', status: 'True' }, ready ? 1 : 0);
+    this.esCondition.set({ name, namespace, condition: 'Ready', status: 'False' }, ready ? 0 : 1);
+  }
+
+  forgetExternalSecret(name: string, namespace: string): void {
+    for (const status of ['True', 'False']) this.esCondition.remove({ name, namespace, condition: 'Ready', status });
+    this.esReconcileDuration.remove({ name, namespace });
   }
 
   // A store's server URL is tenant input: bounded in length so one cannot bloat every scrape.

@@ -3,6 +3,8 @@
 // for anything not configured; a tenant's store must never inherit vaultgate's token,
 // namespace or disabled TLS verification, so every one of those is set explicitly here,
 // after construction, where node-vault reads them on each request.
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import vault from 'node-vault';
 
 export type VaultClient = ReturnType<typeof vault>;
@@ -46,4 +48,44 @@ export function tenantVaultClient(endpoint: TenantEndpoint, token: string | unde
  */
 export function encodeApiPath(apiPath: string): string {
   return apiPath.split('/').map(encodeURIComponent).join('/');
+}
+
+export interface RawResponse {
+  status: number;
+  /** the body exactly as Vault sent it (numbers keep their literal text when parsed with parseJsonKeepingNumbers) */
+  text: string;
+}
+
+/**
+ * One Vault API call returning the raw body. Used where bytes matter (reading secret values
+ * ESO-exactly); the same explicit endpoint rules as tenantVaultClient, no environment.
+ */
+export function rawVaultRequest(endpoint: TenantEndpoint, token: string | undefined, method: 'GET' | 'LIST', apiPath: string, query: string, timeoutMs: number): Promise<RawResponse> {
+  const url = new URL(`${endpoint.server}/v1/${encodeApiPath(apiPath)}${method === 'LIST' ? `${query ? `${query}&` : '?'}list=true` : query}`);
+  const headers: Record<string, string> = {};
+  if (token) headers['X-Vault-Token'] = token;
+  if (endpoint.vaultNamespace) headers['X-Vault-Namespace'] = endpoint.vaultNamespace;
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = send(
+      url,
+      {
+        method: 'GET',
+        headers,
+        timeout: timeoutMs,
+        ...(url.protocol === 'https:'
+          ? { rejectUnauthorized: true, ...(endpoint.caBundle ? { ca: endpoint.caBundle } : {}), ...(endpoint.clientCert ? { cert: endpoint.clientCert.cert, key: endpoint.clientCert.key } : {}) }
+          : {}),
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(Object.assign(new Error(`Vault did not answer within ${timeoutMs}ms`), { code: 'ETIMEDOUT' })));
+    req.on('error', reject);
+    req.end();
+  });
 }

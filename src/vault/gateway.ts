@@ -28,7 +28,8 @@ import { dataTarget, findListing, metadataTarget } from '../core/vaultPath.js';
 import type { VaultProvider } from '../eso/types.js';
 import type { Logger } from '../log.js';
 import { withDeadline } from '../util/deadline.js';
-import { encodeApiPath, tenantVaultClient, type TenantEndpoint, type VaultClient } from './client.js';
+import { encodeApiPath, rawVaultRequest, tenantVaultClient, type RawResponse, type TenantEndpoint, type VaultClient } from './client.js';
+import { parseJsonKeepingNumbers } from '../core/gjson.js';
 import { statusOf, vaultFailure } from './errors.js';
 
 export interface IdentitySource {
@@ -47,7 +48,24 @@ export interface VaultGatewayOptions {
   /** how long answers about paths are reused */
   cacheTtlMs: number;
   maxEntries?: number;
+  /** how long values read for the reconciler are shared between ExternalSecrets (one read per path per cycle) */
+  valueCycleMs?: number;
   metrics?: VaultMetrics;
+}
+
+/** What a question read, for the reconciler: the values themselves, never cached beyond one cycle. */
+export type ValuePayload =
+  | { kind: 'read'; data: Record<string, unknown> | undefined }
+  | { kind: 'metadata'; custom: Record<string, string> | undefined }
+  | { kind: 'find'; matches: { name: string; data: Record<string, unknown> | undefined }[] };
+
+export interface ValueAnswer {
+  /** the facts the decision core judges, derived from the same response */
+  answer: VaultAnswer;
+  /** present when the read succeeded far enough to give ESO's values */
+  payload?: ValuePayload;
+  /** ESO's error text for this question when Vault refused it (e.g. a 403) */
+  error?: string;
 }
 
 interface Identity {
@@ -74,6 +92,9 @@ export class VaultGateway {
   private readonly clients = new LRUCache<string, VaultClient>({ max: 500 });
   private readonly logins: LRUCache<string, { token: string }, { login: () => Promise<{ token: string; ttlMs: number }> }>;
   private readonly answers: LRUCache<string, Cached, { load: () => Promise<Cached> }>;
+  /** values read for the reconciler, shared for one short cycle: when each read started, and its answer */
+  private readonly valueReads = new Map<string, { startedAt: number; read: Promise<ValueAnswer> }>();
+  private valueSweep: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly identities: IdentitySource,
@@ -94,6 +115,118 @@ export class VaultGateway {
       ttl: Math.max(1, options.cacheTtlMs),
       fetchMethod: async (_key, _stale, { context }) => context.load(),
     });
+  }
+
+  /**
+   * A value read for one question, shared with every sync that asked no earlier than it
+   * started (so ExternalSecrets sharing a path that sync together cost one read, and a
+   * force-sync never sees a value read before it asked). Values live one short cycle.
+   */
+  private sharedValue(key: string, notBefore: number, load: () => Promise<ValueAnswer>): Promise<ValueAnswer> {
+    const cycleMs = this.options.valueCycleMs ?? 5000;
+    const now = Date.now();
+    const shared = this.valueReads.get(key);
+    if (shared && shared.startedAt >= notBefore && now - shared.startedAt < cycleMs) return shared.read;
+    const read = load();
+    this.valueReads.set(key, { startedAt: now, read });
+    read.catch(() => this.valueReads.delete(key));
+    this.valueSweep ??= setInterval(() => {
+      const horizon = Date.now() - cycleMs;
+      for (const [k, v] of this.valueReads) if (v.startedAt < horizon) this.valueReads.delete(k);
+      if (this.valueReads.size === 0) {
+        clearInterval(this.valueSweep);
+        this.valueSweep = undefined;
+      }
+    }, cycleMs);
+    this.valueSweep.unref();
+    return read;
+  }
+
+  /** Drops values read for the reconciler (e.g. when a force-sync must see fresh data). */
+  forgetValues(): void {
+    this.valueReads.clear();
+  }
+
+  /**
+   * Reads what each question names, with the store's identity, for the reconciler: the
+   * values ESO would get, and the facts the core needs, from one response per path.
+   */
+  async values(request: VaultRequest, notBefore = Date.now()): Promise<Map<string, ValueAnswer>> {
+    const results = new Map<string, ValueAnswer>();
+    if (request.questions.length === 0) return results;
+    const identity = await this.identity(request.access);
+    if (identity.state !== 'ok') {
+      const storeName = `${request.storeKind} "${request.store.metadata?.name ?? ''}"`;
+      const reason = identity.state === 'missing' ? 'no Vault identity' : identity.reason;
+      const answer: VaultAnswer = identity.state === 'unavailable' ? unavailable(`${storeName} could not log in: ${reason}`) : failed(`${storeName} cannot log in to Vault: ${reason}`);
+      for (const question of request.questions) results.set(question.id, { answer });
+      return results;
+    }
+    const provider = request.store.spec?.provider?.vault ?? {};
+    await Promise.all(
+      request.questions.map(async (question) => {
+        try {
+          results.set(question.id, await this.sharedValue(`${identity.value.id}|${question.id}`, notBefore, () => this.readValue(identity.value, provider, question)));
+        } catch (error) {
+          results.set(question.id, { answer: vaultFailure(error, `reading ${question.kind === 'find' ? question.listApiPath : question.kvPath}`) });
+        }
+      }),
+    );
+    return results;
+  }
+
+  private async rawRead(identity: Identity, method: 'GET' | 'LIST', apiPath: string, query = ''): Promise<RawResponse> {
+    const response = await this.timed(method === 'LIST' ? 'value-list' : 'value-read', () => rawVaultRequest(identity.endpoint, identity.token, method, apiPath, query, this.options.timeoutMs));
+    if (response.status >= 500) throw Object.assign(new Error(`Vault answered HTTP ${response.status}`), { response: { statusCode: response.status, body: safeJson(response.text) } });
+    return response;
+  }
+
+  private async readValue(identity: Identity, provider: VaultProvider, question: VaultQuestion): Promise<ValueAnswer> {
+    if (question.kind === 'find') return this.findValues(identity, provider, question);
+    const version = question.kind === 'read' && question.version !== undefined ? `?version=${encodeURIComponent(question.version)}` : '';
+    const response = await this.rawRead(identity, 'GET', question.apiPath, version);
+    if (response.status === 403) {
+      return { answer: ok<ReadFacts>({ capabilities: [] }), error: `cannot read secret data from Vault: Vault answered HTTP 403${firstError(safeJson(response.text))}` };
+    }
+    const body = (parseJsonKeepingNumbers(response.text || '{}') ?? {}) as { data?: unknown; warnings?: unknown; errors?: unknown[] };
+    if (question.kind === 'metadata') {
+      if (response.status === 404) return { answer: ok<ReadFacts>({ capabilities: ['read'], outcome: { state: 'error', message: 'secret not found' } }), payload: { kind: 'metadata', custom: undefined } };
+      if (response.status >= 400) return { answer: ok<ReadFacts>({ capabilities: ['read'], outcome: { state: 'error', message: `cannot read secret data from Vault: Vault answered HTTP ${response.status}${firstError(body)}` } }) };
+      const custom = isRecord(body.data) && isRecord(body.data.custom_metadata) ? (body.data.custom_metadata as Record<string, string>) : {};
+      return { answer: ok<ReadFacts>({ capabilities: ['read'], outcome: metadataOutcome(body, question.properties) }), payload: { kind: 'metadata', custom } };
+    }
+    if (response.status >= 400 && response.status !== 404) {
+      return { answer: ok<ReadFacts>({ capabilities: ['read'], outcome: { state: 'error', message: `cannot read secret data from Vault: Vault answered HTTP ${response.status}${firstError(body)}` } }) };
+    }
+    if (response.status === 404) {
+      const hasData = isRecord(body.data) && Object.keys(body.data).length > 0;
+      if (!hasData && !(Array.isArray(body.warnings) && body.warnings.length > 0)) {
+        return { answer: ok<ReadFacts>({ capabilities: ['read'], outcome: { state: 'no-secret', detail: 'missing' } }), payload: { kind: 'read', data: undefined } };
+      }
+    }
+    const outcome = secretOutcome(body, question.kvVersion, question.properties);
+    const data = outcome.state === 'found' ? secretData(body, question.kvVersion) : undefined;
+    return { answer: ok<ReadFacts>({ capabilities: ['read'], outcome }), payload: { kind: 'read', data } };
+  }
+
+  /** ESO's GetAllSecrets: list recursively, match by regexp or tags, read each match. */
+  private async findValues(identity: Identity, provider: VaultProvider, question: VaultQuestion & { kind: 'find' }): Promise<ValueAnswer> {
+    const facts = await this.findFacts(identity, provider, question);
+    if (facts.failure || facts.truncated) return { answer: ok<FindFacts>(facts) };
+    const matches: { name: string; data: Record<string, unknown> | undefined }[] = [];
+    const unreadable: string[] = [];
+    for (const name of facts.matched) {
+      const target = dataTarget(provider, name);
+      if (!target.ok) continue;
+      const response = await this.rawRead(identity, 'GET', target.value.apiPath);
+      if (response.status === 403) {
+        unreadable.push(name);
+        continue;
+      }
+      const body = (parseJsonKeepingNumbers(response.text || '{}') ?? {}) as { data?: unknown };
+      matches.push({ name, data: response.status === 200 ? secretData(body, question.kvVersion) : undefined });
+    }
+    return { answer: ok<FindFacts>({ ...facts, unreadable }), payload: { kind: 'find', matches } };
   }
 
   /** Drops every cached answer and login (e.g. after a store changes). */
@@ -468,6 +601,21 @@ function firstError(body: unknown): string {
   const first = Array.isArray(errors) ? errors[0] : undefined;
   // Vault error strings name paths and roles, never secret values; keep them short anyway.
   return typeof first === 'string' ? `: ${first.slice(0, 200)}` : '';
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The secret's data map ESO reads (KV v2: data.data; KV v1: data); undefined when there is none. */
+function secretData(body: { data?: unknown }, kvVersion: 1 | 2): Record<string, unknown> | undefined {
+  if (kvVersion === 1) return isRecord(body.data) ? body.data : undefined;
+  const envelope = isRecord(body.data) ? body.data : undefined;
+  return envelope && isRecord(envelope.data) ? envelope.data : undefined;
 }
 
 function propertiesOf(data: Record<string, unknown>, properties: string[]): Record<string, PropertyFact> {

@@ -18,7 +18,10 @@ export interface HealthGauge {
 }
 
 export interface VaultHealthOptions {
+  /** how often a server that answers is probed */
   intervalMs: number;
+  /** how often a server that does not answer is probed (so recovery is noticed within seconds) */
+  downIntervalMs?: number;
   /** servers probed at most; tenants can name any number of them */
   maxServers: number;
 }
@@ -37,13 +40,21 @@ export class VaultHealthMonitor {
     private readonly log: Logger,
   ) {}
 
+  private readonly probedAt = new Map<string, number>();
+
   start(): void {
     const tick = () => {
       this.running ??= this.probeAll().finally(() => (this.running = undefined));
     };
     tick();
-    this.timer = setInterval(tick, this.options.intervalMs);
+    this.timer = setInterval(tick, Math.min(this.options.intervalMs, this.options.downIntervalMs ?? 1000));
     this.timer.unref();
+  }
+
+  /** A server is due when it is down (every tick) or its last probe is older than the interval. */
+  private due(server: string, now: number): boolean {
+    const last = this.probedAt.get(server);
+    return last === undefined || this.last.get(server)?.up === false || now - last >= this.options.intervalMs;
   }
 
   async stop(): Promise<void> {
@@ -77,11 +88,14 @@ export class VaultHealthMonitor {
     for (const server of this.last.keys()) {
       if (!connections.has(server)) {
         this.last.delete(server);
+        this.probedAt.delete(server);
         this.gauge.forgetVault(server);
       }
     }
+    const now = Date.now();
     await Promise.all(
-      [...connections].map(async ([server, connection]) => {
+      [...connections].filter(([server]) => this.due(server, now)).map(async ([server, connection]) => {
+        this.probedAt.set(server, now);
         const health = await this.gateway.health(connection);
         const before = this.last.get(server);
         this.last.set(server, health);

@@ -50,6 +50,8 @@ export interface Stack {
   /** Applies every object of a YAML text (multi-document and List both work). */
   apply(yamlText: string): Promise<void>;
   stopVault(): Promise<void>;
+  /** Stops the apiserver and starts it again on the same port and etcd (watches break, state stays). */
+  restartApiserver(downMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -247,7 +249,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     }, { process: etcd });
 
     const apiserverUrl = `https://127.0.0.1:${apiserverPort}`;
-    const apiserver = new ServerProcess('kube-apiserver', bin('kube-apiserver'), [
+    const apiserverArgs = [
       `--etcd-servers=${etcdUrl}`,
       '--bind-address=127.0.0.1',
       '--advertise-address=127.0.0.1',
@@ -267,7 +269,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       '--allow-privileged=true',
       `--cert-dir=${join(dir, 'apiserver-certs')}`,
       '--v=0',
-    ], dir);
+    ];
+    let apiserver = new ServerProcess('kube-apiserver', bin('kube-apiserver'), apiserverArgs, dir);
     processes.push(apiserver);
     apiserver.start();
 
@@ -311,6 +314,17 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       bao: (args, stdin) => run(bin('bao'), args, { BAO_ADDR: vaultAddr, BAO_TOKEN: vaultToken, HOME: dir }, stdin),
       apply: (yamlText) => applyYaml(kubeConfig, yamlText),
       stopVault: () => vault.stop(),
+      restartApiserver: async (downMs = 0) => {
+        await apiserver.stop();
+        if (downMs > 0) await new Promise((resolve) => setTimeout(resolve, downMs));
+        apiserver = new ServerProcess('kube-apiserver', bin('kube-apiserver'), apiserverArgs, dir);
+        processes.push(apiserver);
+        apiserver.start();
+        await waitFor('kube-apiserver /readyz after restart', async () => {
+          const { status } = await httpsGet(`${apiserverUrl}/readyz`, { ca: clusterCa.cert, cert: admin.cert, key: admin.key });
+          return status === 200 ? true : undefined;
+        }, { process: apiserver, timeoutMs: 90_000 });
+      },
       stop: stopAll,
     };
 

@@ -1,0 +1,275 @@
+// The bytes ESO v0.20.4 puts into a Secret, from what Vault returned: GetSecret (a property
+// as a literal key, then gjson; the whole secret as Go's json.Marshal), GetSecretMap (a JSON
+// object's top-level keys, numbers through float64), find results (each match's whole
+// secret), then per entry the decoding strategy, and for dataFrom the key rewrite,
+// conversion and validation; dataFrom in order, then data, which wins. Errors carry ESO's
+// words, so the status and events vaultgate writes read like ESO's. Pure: values arrive
+// already read and leave as bytes; nothing is cached or logged here.
+import type { ExternalSecret, ExternalSecretRewrite } from '../eso/types.js';
+import { decodeStrategy } from './goBase64.js';
+import { gjsonGet, isUnsupported, JsonNumber, formatFloatF, marshalGoJson } from './gjson.js';
+import { compileGoRegexp, replaceAllGo } from './goRegexp.js';
+import { convertKey } from './keys.js';
+
+export type Bytes = Uint8Array;
+
+/** What one provider call gave: bytes or a map, or ESO's error (noSecret: ESO's NoSecretError). */
+export type ProviderValue = { ok: true; value: Bytes } | ProviderError;
+export type ProviderMap = { ok: true; map: Record<string, Bytes> } | ProviderError;
+export type ProviderError = { ok: false; noSecret: boolean; message: string; unsupported?: boolean };
+
+export const NO_SECRET: ProviderError = { ok: false, noSecret: true, message: 'Secret does not exist' };
+
+const utf8 = (text: string): Bytes => Buffer.from(text, 'utf8');
+const fail = (message: string, unsupported = false): ProviderError => ({ ok: false, noSecret: false, message, ...(unsupported ? { unsupported } : {}) });
+
+/** GetByteValue: a value's bytes as ESO writes them. */
+function byteValue(value: unknown): ProviderValue {
+  if (typeof value === 'string') return { ok: true, value: utf8(value) };
+  if (value === null || value === undefined) return { ok: true, value: new Uint8Array() };
+  if (value instanceof JsonNumber) return { ok: true, value: utf8(value.text) };
+  if (typeof value === 'number') return { ok: true, value: utf8(formatFloatF(value)) };
+  if (typeof value === 'boolean') return { ok: true, value: utf8(String(value)) };
+  const marshalled = marshalGoJson(value);
+  return typeof marshalled === 'string' ? { ok: true, value: utf8(marshalled) } : fail(marshalled.reason, true);
+}
+
+/**
+ * GetSecret on data ESO read (the Vault client keeps number literals: JsonNumber). `data`
+ * undefined means Vault had no data (NoSecretError).
+ */
+export function getSecret(data: Record<string, unknown> | undefined, property: string): ProviderValue {
+  if (data === undefined) return NO_SECRET;
+  if (property === '') {
+    const marshalled = marshalGoJson(data);
+    return typeof marshalled === 'string' ? { ok: true, value: utf8(marshalled) } : fail(marshalled.reason, true);
+  }
+  if (Object.hasOwn(data, property)) return byteValue(data[property]);
+  const result = gjsonGet(data, property);
+  if (isUnsupported(result)) return fail(`vaultgate cannot evaluate property ${JSON.stringify(property)}: ${result.reason}`, true);
+  if (!result.exists) return fail(`cannot find secret data for key: ${JSON.stringify(property)}`);
+  return { ok: true, value: utf8(result.str) };
+}
+
+/** metadataPolicy Fetch: custom_metadata; none at all gives an empty value whatever the property. */
+export function getMetadata(customMetadata: Record<string, string> | undefined, property: string): ProviderValue {
+  if (customMetadata === undefined) return fail('secret not found');
+  if (Object.keys(customMetadata).length === 0) return { ok: true, value: new Uint8Array() };
+  return getSecret(customMetadata, property);
+}
+
+/** Go's json.Unmarshal into map[string]any (plain numbers: float64), as GetSecretMap does. */
+function unmarshalMap(bytes: Bytes): { ok: true; map: Record<string, unknown> } | ProviderError {
+  const text = Buffer.from(bytes).toString('utf8');
+  if (text.length === 0) return fail('unexpected end of JSON input');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    return fail(`invalid JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (parsed === null) return { ok: true, map: {} };
+  if (Array.isArray(parsed)) return fail('json: cannot unmarshal array into Go value of type map[string]interface {}');
+  if (typeof parsed !== 'object') return fail(`json: cannot unmarshal ${typeof parsed === 'string' ? 'string' : typeof parsed === 'boolean' ? 'bool' : 'number'} into Go value of type map[string]interface {}`);
+  return { ok: true, map: parsed as Record<string, unknown> };
+}
+
+/** GetSecretMap: the (property's) JSON object, one entry per top-level key. */
+export function getSecretMap(secret: ProviderValue): ProviderMap {
+  if (!secret.ok) return secret;
+  const object = unmarshalMap(secret.value);
+  if (!object.ok) return object;
+  const map: Record<string, Bytes> = {};
+  for (const [key, value] of Object.entries(object.map)) {
+    const bytes = byteValue(value);
+    if (!bytes.ok) return bytes;
+    map[key] = bytes.value;
+  }
+  return { ok: true, map };
+}
+
+/** GetAllSecrets: each matched name (a deleted one is skipped) to its whole secret as JSON. */
+export function findMap(matches: { name: string; data: Record<string, unknown> | undefined }[]): ProviderMap {
+  const map: Record<string, Bytes> = {};
+  for (const match of matches) {
+    const value = getSecret(match.data, '');
+    if (!value.ok) {
+      if (value.noSecret) continue;
+      return value;
+    }
+    map[match.name] = value.value;
+  }
+  return { ok: true, map };
+}
+
+const KEY_CHARACTER = /^[\p{L}\p{N}._-]$/u;
+
+/** ESO's ValidateKeys: empty keys dropped, at most 253 characters, letters, digits, - . _ only. */
+function validateKeys(map: Record<string, Bytes>): ProviderError | undefined {
+  for (const key of Object.keys(map)) {
+    if (key === '') {
+      delete map[key];
+      continue;
+    }
+    if (Buffer.byteLength(key) > 253) return fail(`key has length ${Buffer.byteLength(key)} but max is 253: (following is truncated): ${key.slice(0, 15)}`);
+    for (const ch of key) {
+      if (!KEY_CHARACTER.test(ch)) return fail(`key has invalid character ${ch}, only alphanumeric, '-', '.' and '_' are allowed: ${key}`);
+    }
+  }
+  return undefined;
+}
+
+/** Go's regexp ReplaceAllString template expansion ($1, ${1}, $name, ${name}, $$). */
+function expand(template: string, groups: (string | null)[], names: Record<string, number>): string {
+  let out = '';
+  for (let i = 0; i < template.length; i++) {
+    const ch = template[i];
+    if (ch !== '$' || i + 1 >= template.length) {
+      out += ch;
+      continue;
+    }
+    if (template[i + 1] === '$') {
+      out += '$';
+      i++;
+      continue;
+    }
+    let name: string;
+    if (template[i + 1] === '{') {
+      const close = template.indexOf('}', i + 2);
+      if (close === -1 || !/^[A-Za-z0-9_]+$/.test(template.slice(i + 2, close))) {
+        out += ch;
+        continue;
+      }
+      name = template.slice(i + 2, close);
+      i = close;
+    } else {
+      const match = /^[A-Za-z0-9_]+/.exec(template.slice(i + 1));
+      if (!match) {
+        out += ch;
+        continue;
+      }
+      name = match[0];
+      i += name.length;
+    }
+    const index = /^[0-9]+$/.test(name) ? Number(name) : names[name];
+    out += index !== undefined ? (groups[index] ?? '') : '';
+  }
+  return out;
+}
+
+function rewriteRegexp(source: string, target: string, map: Record<string, Bytes>): ProviderMap {
+  const compiled = compileGoRegexp(source);
+  if (!compiled.ok) return fail(compiled.error, compiled.unsupported);
+  const out: Record<string, Bytes> = {};
+  for (const [key, value] of Object.entries(map)) {
+    const replaced = replaceAllGo(compiled.matcher, key, (groups, names) => expand(target, groups, names));
+    if (replaced === undefined) return fail('vaultgate does not evaluate this rewrite on such a key', true);
+    out[replaced] = value;
+  }
+  return { ok: true, map: out };
+}
+
+function rewrite(operations: ExternalSecretRewrite[], map: Record<string, Bytes>): ProviderMap {
+  let current = map;
+  for (const [i, operation] of operations.entries()) {
+    let result: ProviderMap;
+    if (operation.regexp) result = rewriteRegexp(operation.regexp.source ?? '', operation.regexp.target ?? '', current);
+    else if (operation.transform || operation.merge) result = fail(`rewrite ${operation.transform ? 'transform' : 'merge'} is not supported by vaultgate's reconciler`, true);
+    else result = { ok: true, map: current };
+    if (!result.ok) return { ...result, message: `error applying rewrite to keys: failed rewrite operation[${i}]: ${result.message}` };
+    current = result.map;
+  }
+  return { ok: true, map: current };
+}
+
+/** The rewrite / conversion / validation / decoding steps of one dataFrom entry. */
+export function processDataFromMap(
+  fetched: ProviderMap,
+  rewrites: ExternalSecretRewrite[] | undefined,
+  conversionStrategy: string | undefined,
+  decodingStrategy: string | undefined,
+): ProviderMap {
+  if (!fetched.ok) return fetched;
+  let map: Record<string, Bytes> = { ...fetched.map };
+  if (rewrites && rewrites.length > 0) {
+    const rewritten = rewrite(rewrites, map);
+    if (!rewritten.ok) return rewritten;
+    map = rewritten.map;
+  } else {
+    const strategy = conversionStrategy || 'Default';
+    const converted: Record<string, Bytes> = {};
+    for (const [key, value] of Object.entries(map)) {
+      const newKey = convertKey(key, strategy);
+      if (Object.hasOwn(converted, newKey)) return fail(`error applying conversion strategy ${strategy} to keys: secret name collision during conversion: ${newKey}`);
+      converted[newKey] = value;
+    }
+    map = converted;
+  }
+  const invalid = validateKeys(map);
+  if (invalid) return { ...invalid, message: `invalid secret keys (TIP: use rewrite or conversionStrategy to change keys): ${invalid.message}` };
+  const decoded: Record<string, Bytes> = {};
+  for (const [key, value] of Object.entries(map)) {
+    const result = decodeStrategy(decodingStrategy ?? 'None', value);
+    if (!result.ok) return fail(`error applying decoding strategy ${decodingStrategy ?? 'None'} to data: failure decoding key ${key}: ${result.error}`);
+    decoded[key] = result.value;
+  }
+  return { ok: true, map: decoded };
+}
+
+/** A data entry's bytes after its decoding strategy. */
+export function processDataValue(fetched: ProviderValue, decodingStrategy: string | undefined): ProviderValue {
+  if (!fetched.ok) return fetched;
+  const result = decodeStrategy(decodingStrategy ?? 'None', fetched.value);
+  if (!result.ok) return fail(`error applying decoding strategy ${decodingStrategy ?? 'None'} to data: ${result.error}`);
+  return { ok: true, value: result.value };
+}
+
+export interface ProviderData {
+  /** per spec.data index */
+  data: (ProviderValue | undefined)[];
+  /** per spec.dataFrom index, already through rewrite/conversion/decoding */
+  dataFrom: (ProviderMap | undefined)[];
+}
+
+export type AssembledData =
+  | { ok: true; data: Record<string, Bytes>; missing: string[] }
+  | { ok: false; message: string; unsupported: boolean };
+
+/**
+ * GetProviderSecretData: dataFrom in order (later wins), then data (wins over dataFrom). A
+ * missing secret is skipped (a Normal event each) unless deletionPolicy is Retain.
+ */
+export function assembleProviderData(es: ExternalSecret, results: ProviderData): AssembledData {
+  const retain = (es.spec?.target?.deletionPolicy ?? 'Retain') === 'Retain';
+  const data: Record<string, Bytes> = {};
+  const missing: string[] = [];
+  for (const [i, entry] of (es.spec?.dataFrom ?? []).entries()) {
+    const result = results.dataFrom[i];
+    if (!result) continue;
+    const what = entry.find ? `spec.dataFrom[${i}].find` : `spec.dataFrom[${i}].extract`;
+    if (!result.ok) {
+      if (result.noSecret && !retain) {
+        missing.push(`secret does not exist at provider using spec.dataFrom[${i}]`);
+        continue;
+      }
+      const inner = entry.find ? `error getting all secrets: ${result.message}` : result.message;
+      return { ok: false, message: `error processing ${what}, err: ${inner}`, unsupported: Boolean(result.unsupported) };
+    }
+    Object.assign(data, result.map);
+  }
+  for (const [i, entry] of (es.spec?.data ?? []).entries()) {
+    const result = results.data[i];
+    if (!result) continue;
+    const key = entry.remoteRef?.key ?? '';
+    if (!result.ok) {
+      if (result.noSecret && !retain) {
+        // ESO's own wording, which says dataFrom for a data entry too.
+        missing.push(`secret does not exist at provider using spec.dataFrom[${i}] (key=${key})`);
+        continue;
+      }
+      return { ok: false, message: `error processing spec.data[${i}] (key: ${key}), err: ${result.message}`, unsupported: Boolean(result.unsupported) };
+    }
+    data[entry.secretKey ?? ''] = result.value;
+  }
+  return { ok: true, data, missing };
+}
