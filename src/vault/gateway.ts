@@ -166,7 +166,8 @@ export class VaultGateway {
     await Promise.all(
       request.questions.map(async (question) => {
         try {
-          results.set(question.id, await this.sharedValue(`${identity.value.id}|${question.id}`, notBefore, () => this.readValue(identity.value, provider, question)));
+          const shared = await this.sharedValue(`${identity.value.id}|${question.id}`, notBefore, () => this.readValue(identity.value, provider, question));
+          results.set(question.id, forQuestion(shared, question));
         } catch (error) {
           results.set(question.id, { answer: vaultFailure(error, `reading ${question.kind === 'find' ? question.listApiPath : question.kvPath}`) });
         }
@@ -601,6 +602,23 @@ function firstError(body: unknown): string {
   const first = Array.isArray(errors) ? errors[0] : undefined;
   // Vault error strings name paths and roles, never secret values; keep them short anyway.
   return typeof first === 'string' ? `: ${first.slice(0, 200)}` : '';
+}
+
+/**
+ * A read shared between syncs answers each one's own properties: the facts are computed
+ * again from the values for the properties this question asks.
+ */
+function forQuestion(shared: ValueAnswer, question: VaultQuestion): ValueAnswer {
+  if (question.kind === 'find' || shared.answer.state !== 'ok' || !shared.payload) return shared;
+  const facts = shared.answer.value as ReadFacts;
+  if (facts.outcome?.state !== 'found') return shared;
+  const source = shared.payload.kind === 'read' ? shared.payload.data : shared.payload.kind === 'metadata' ? shared.payload.custom : undefined;
+  if (!source) return shared;
+  const properties =
+    shared.payload.kind === 'metadata' && Object.keys(source).length === 0
+      ? Object.fromEntries(question.properties.map((p) => [p, { found: true, kind: 'null', objectJson: false } as PropertyFact]))
+      : propertiesOf(source, question.properties);
+  return { ...shared, answer: ok<ReadFacts>({ ...facts, outcome: { ...facts.outcome, properties } }) };
 }
 
 function safeJson(text: string): unknown {
