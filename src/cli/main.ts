@@ -36,6 +36,9 @@ export function program(): Command {
     .option('--reconcile', 'run the reconciler (in the replica holding the leader Lease)', false)
     .option('--controller-class <class>', "reconcile ExternalSecrets of Vault stores whose spec.controller names this class (\"default\" also takes stores naming none)", 'default')
     .option('--concurrent <n>', 'ExternalSecrets reconciled at once', positiveInt, 8)
+    .option('--lease-duration <ms>', 'leader Lease duration (another replica takes over after this)', positiveInt, 15_000)
+    .option('--lease-renew-deadline <ms>', 'the leader gives up leading if it cannot renew within this', positiveInt, 10_000)
+    .option('--lease-retry-period <ms>', 'how often the Lease is renewed or tried', positiveInt, 2_000)
     .option('--vault-health-interval <ms>', "how often each store's Vault is probed (metrics and logs only, never readiness)", positiveInt, DEFAULTS.vaultHealthIntervalMs)
     .option('--log-level <level>', 'pino log level', 'info')
     .action(async (options: {
@@ -60,6 +63,9 @@ export function program(): Command {
       reconcile: boolean;
       controllerClass: string;
       concurrent: number;
+      leaseDuration: number;
+      leaseRenewDeadline: number;
+      leaseRetryPeriod: number;
       logLevel: string;
     }) => {
       if (Boolean(options.tlsCertFile) !== Boolean(options.tlsKeyFile)) {
@@ -86,7 +92,15 @@ export function program(): Command {
         decisionDeadlineMs: options.decisionDeadline,
         limits: { maxEntries: options.maxEntries, maxPaths: options.maxPaths, maxFindNames: options.maxFindNames },
         vaultHealthIntervalMs: options.vaultHealthInterval,
-        ...(options.reconcile ? { reconciler: { controllerClass: options.controllerClass, concurrency: options.concurrent } } : {}),
+        ...(options.reconcile
+          ? {
+              reconciler: {
+                controllerClass: options.controllerClass,
+                concurrency: options.concurrent,
+                leaseTiming: { leaseDurationMs: options.leaseDuration, renewDeadlineMs: options.leaseRenewDeadline, retryPeriodMs: options.leaseRetryPeriod },
+              },
+            }
+          : {}),
         logLevel: options.logLevel,
       });
       const shutdown = () => void server.close().then(() => process.exit(0));
