@@ -116,6 +116,11 @@ export class ClusterFacts {
     });
   }
 
+  /** Forgets every Secret and ConfigMap key read, so a rotated token is read again. */
+  forgetCredentials(): void {
+    this.secretKeys.clear();
+  }
+
   /** One key of a ConfigMap (a store's caProvider of type ConfigMap). */
   async configMapKey(namespace: string, name: string, key: string): Promise<Lookup<string>> {
     return this.objectKey('configmap', namespace, name, key, async () => {

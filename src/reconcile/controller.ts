@@ -303,6 +303,10 @@ export class Reconciler {
     const namespace = es.metadata?.namespace ?? '';
     const name = es.metadata?.name ?? '';
     const target = targetName(es);
+    if (decision.kind === 'denied' && decision.verdict.violations.some((v) => v.check === 'unavailable')) {
+      const server = this.storeOf(es)?.spec?.provider?.vault?.server?.replace(/\/+$/, '');
+      if (server) this.health?.suspect(server, 'a sync could not read it');
+    }
     if (decision.kind === 'denied' || decision.kind === 'failed') {
       const lines = decision.kind === 'denied' ? decision.verdict.violations.map(findingLine) : [decision.message];
       const reason = decision.kind === 'denied' ? `could not get secret data from provider: ${lines[0] ?? ''}${lines.length > 1 ? ` (and ${lines.length - 1} more)` : ''}` : decision.reason;

@@ -36,6 +36,8 @@ export interface IdentitySource {
   secretKey(namespace: string, name: string, key: string): Promise<Lookup<string>>;
   configMapKey(namespace: string, name: string, key: string): Promise<Lookup<string>>;
   serviceAccountToken(namespace: string, name: string, audiences: string[], seconds?: number): Promise<Lookup<{ token: string; expiresAt: number }>>;
+  /** forgets credentials read before, so a rotated one is read again */
+  forgetCredentials?(): void;
 }
 
 export interface VaultMetrics {
@@ -152,6 +154,19 @@ export class VaultGateway {
    * values ESO would get, and the facts the core needs, from one response per path.
    */
   async values(request: VaultRequest, notBefore = Date.now()): Promise<Map<string, ValueAnswer>> {
+    const first = await this.valuesOnce(request, notBefore);
+    // Refused everywhere: the store's credential may have been rotated since it was read.
+    // Read it again, and if the identity changed, ask again with the new one.
+    const refused = [...first.values()].every((v) => v.answer.state === 'failed' || (v.answer.state === 'ok' && 'capabilities' in v.answer.value && v.answer.value.capabilities.length === 0));
+    if (!refused || !this.identities.forgetCredentials) return first;
+    const before = await this.identity(request.access);
+    this.identities.forgetCredentials();
+    const after = await this.identity(request.access);
+    if (before.state === 'ok' && after.state === 'ok' && before.value.id === after.value.id) return first;
+    return this.valuesOnce(request, Date.now());
+  }
+
+  private async valuesOnce(request: VaultRequest, notBefore: number): Promise<Map<string, ValueAnswer>> {
     const results = new Map<string, ValueAnswer>();
     if (request.questions.length === 0) return results;
     const identity = await this.identity(request.access);
@@ -351,12 +366,19 @@ export class VaultGateway {
     }
   }
 
+  /**
+   * A login token, reused for about 80% of its lease. The cache key names each credential by
+   * its value when it is stored (a rotated Secret means a new login) and by its reference
+   * when it is minted (a service-account token is requested only when a login is due).
+   */
   private async loggedIn(endpoint: TenantEndpoint, connection: VaultConnection, plan: Exclude<AuthPlan, { method: 'none' | 'token' | 'unchecked' }>): Promise<Lookup<Identity>> {
-    const inputs: Record<string, string> = {};
-    for (const [field, credential] of Object.entries(plan.body ?? {})) {
+    const credentials = Object.entries(plan.body ?? {});
+    const stored: Record<string, string> = {};
+    for (const [field, credential] of credentials) {
+      if (credential.from === 'serviceAccount') continue;
       const value = await this.credential(credential);
       if (value.state !== 'ok') return asLookup(value);
-      inputs[field] = value.value;
+      stored[field] = value.value;
     }
     let loginEndpoint: TenantEndpoint = { ...endpoint, ...(connection.loginNamespace ? { vaultNamespace: connection.loginNamespace } : {}) };
     if (plan.clientCertificate) {
@@ -365,18 +387,29 @@ export class VaultGateway {
       if (key.state !== 'ok') return asLookup(key);
       loginEndpoint = { ...loginEndpoint, clientCert: { cert: cert.value, key: key.value } };
     }
+    const minted = credentials.filter(([, credential]) => credential.from === 'serviceAccount');
     const cacheKey = [
       endpoint.server,
       connection.loginNamespace ?? '',
       fingerprint(endpoint.caBundle ?? ''),
       plan.loginPath,
-      fingerprint(JSON.stringify(inputs)),
+      fingerprint(JSON.stringify(stored)),
+      JSON.stringify(minted),
       fingerprint(loginEndpoint.clientCert?.cert ?? ''),
     ].join('|');
+    const login = async () => {
+      const body = { ...stored };
+      for (const [field, credential] of minted) {
+        const value = await this.credential(credential);
+        if (value.state !== 'ok') throw new LookupError(asLookup(value));
+        body[field] = value.value;
+      }
+      return this.login(loginEndpoint, plan.loginPath, body);
+    };
     try {
-      const login = await this.logins.fetch(cacheKey, { context: { login: () => this.login(loginEndpoint, plan.loginPath, inputs) } });
-      if (!login) return unavailable('login returned nothing');
-      return ok(this.identityOf(endpoint, connection.readNamespace, login.token));
+      const result = await this.logins.fetch(cacheKey, { context: { login } });
+      if (!result) return unavailable('login returned nothing');
+      return ok(this.identityOf(endpoint, connection.readNamespace, result.token));
     } catch (error) {
       if (error instanceof LookupError) return error.lookup;
       return vaultFailure(error, `login at ${plan.loginPath}`);

@@ -72,6 +72,13 @@ export class VaultHealthMonitor {
     return this.last.get(server);
   }
 
+  /** A caller saw the server fail: probe it on the fast schedule until it answers (and tell when it does). */
+  suspect(server: string, reason: string): void {
+    if (this.last.get(server)?.up === false || !this.last.has(server)) return;
+    this.last.set(server, { up: false, reason });
+    this.gauge.setVaultUp(server, false);
+  }
+
   private connections(): Map<string, StoreAccess['connection']> {
     const byServer = new Map<string, StoreAccess['connection']>();
     for (const { store, kind } of this.source.stores()) {

@@ -14,6 +14,7 @@ import { startStack, type Stack } from '../env/stack.js';
 import { startVaultgate } from '../env/vaultgate.js';
 
 let stack: Stack;
+let storeToken = '';
 let server: RunningServer;
 let vault: PersistentVault;
 let core: k8s.CoreV1Api;
@@ -62,7 +63,7 @@ metadata: {name: db}
 apiVersion: v1
 kind: Secret
 metadata: {name: vault-token, namespace: external-secrets}
-stringData: {token: "${created.auth.client_token}"}
+stringData: {token: "${(storeToken = created.auth.client_token)}"}
 ---
 apiVersion: external-secrets.io/v1
 kind: ClusterSecretStore
@@ -272,6 +273,20 @@ spec: {policyName: refuse-some, validationActions: [Deny]}
   const gone = await until('the abandoned Secret is deleted', async () => ((await secretOf('db', 'refused')) ? undefined : true), 60_000);
   t.comment(`abandoned Secret removed after ${gone.ms} ms (grace 3 s)`);
   t.pass('no Secret left without an ExternalSecret');
+});
+
+t.test('a rotated store token is used from the next request', async (t) => {
+  const fresh = (await vault.api('POST', 'auth/token/create', { policies: ['eso-read'], ttl: '4h' })) as { auth: { client_token: string } };
+  await core.replaceNamespacedSecret({ namespace: 'external-secrets', name: 'vault-token', body: { metadata: { name: 'vault-token', namespace: 'external-secrets' }, stringData: { token: fresh.auth.client_token } } });
+  await vault.api('POST', 'auth/token/revoke', { token: storeToken });
+  await kvPut('app/config', { url: 'https://after-rotation.test' });
+  await stack.kubectl(['annotate', '--overwrite', '-n', 'db', 'externalsecret', 'periodic', `force-sync=${Date.now()}`]);
+  const seen = await until('the value read with the new token', async () => {
+    const secret = await secretOf('db', 'periodic');
+    return secret && decode(secret, 'url') === 'https://after-rotation.test' ? true : undefined;
+  });
+  t.comment(`rotated token in use ${seen.ms} ms after the force-sync`);
+  t.equal(ready(await externalSecret('db', 'periodic'))?.status, 'True');
 });
 
 t.test('ESO-compatible metrics', async (t) => {
