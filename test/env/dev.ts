@@ -1,9 +1,11 @@
-// `make dev`: the local stack, the real ESO controller syncing, and vaultgate guarding
-// admission, in the foreground until Ctrl-C or SIGTERM. Sets up the seeds' token-auth
-// ClusterSecretStore "vault-backend" on the local OpenBao (token with read on secret/*),
-// so manifests/examples/postgres-secret.yaml works as the README walks through. Writes
-// .dev/env (KUBECONFIG, VAULT_ADDR, VAULT_TOKEN, PATH with kubectl and bao) and prints one
-// line containing "ready" once everything answers.
+// `make dev`: the local stack, the real ESO controller and vaultgate side by side, in the
+// foreground until Ctrl-C or SIGTERM. vaultgate guards every ExternalSecret at admission;
+// ESO syncs those of the seeds' token-auth ClusterSecretStore "vault-backend" (no class),
+// vaultgate's reconciler those of "vault-vaultgate" (spec.controller: vaultgate), both on
+// the local OpenBao with a token that may read secret/*, so
+// manifests/examples/postgres-secret.yaml works as the README walks through, either way.
+// Writes .dev/env (KUBECONFIG, VAULT_ADDR, VAULT_TOKEN, PATH with kubectl and bao) and
+// prints one line containing "ready" once everything answers.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startEso, type RunningEso } from './eso.js';
@@ -27,6 +29,8 @@ metadata: {name: vault-token, namespace: external-secrets}
 stringData: {token: "${storeToken}"}
 ---
 ${vaultClusterStore(stack, 'vault-backend', '{tokenSecretRef: {name: vault-token, key: token, namespace: external-secrets}}')}
+---
+${vaultClusterStore(stack, 'vault-vaultgate', '{tokenSecretRef: {name: vault-token, key: token, namespace: external-secrets}}').replace('spec:\n', 'spec:\n  controller: vaultgate\n')}
 `);
 }
 
@@ -50,7 +54,8 @@ async function main(): Promise<void> {
   try {
     await seedDevStore(stack);
     eso = await startEso(stack);
-    server = await startVaultgate(stack, { logLevel: process.env.VAULTGATE_LOG_LEVEL ?? 'info' });
+    // ESO takes stores naming no class; vaultgate's reconciler those of class "vaultgate".
+    server = await startVaultgate(stack, { logLevel: process.env.VAULTGATE_LOG_LEVEL ?? 'info', reconciler: { controllerClass: 'vaultgate' } });
     const devDir = join(repoRoot, '.dev');
     await mkdir(devDir, { recursive: true });
     const env = [
