@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := build
 export GOTOOLCHAIN ?= local
 
-.PHONY: install build test test-unit dev bench clean servers
+.PHONY: install build test test-unit dev bench bench-reconcile clean servers
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -35,6 +35,10 @@ dev: install build
 ## bench: admission benchmarks (test/bench)
 bench: install build
 	node dist/test/bench/admission.bench.js
+
+## bench-reconcile: sync from cold (vaultgate against ESO) and admission through the apiserver
+bench-reconcile: install build
+	node dist/test/bench/reconcile.bench.js
 
 clean:
 	rm -rf dist .tap

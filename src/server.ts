@@ -16,6 +16,7 @@ import { VaultHealthMonitor } from './vault/health.js';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { DEFAULT_LEASE_TIMING, LeaderElector } from './kube/lease.js';
+import { reuseConnections } from './kube/connections.js';
 import { DEFAULT_RECONCILER_OPTIONS, Reconciler, type ReconcilerOptions } from './reconcile/controller.js';
 import { AdmissionSecretCreator } from './reconcile/admissionSecrets.js';
 import { SecretWriter } from './kube/writes.js';
@@ -90,7 +91,8 @@ async function initialTls(config: ServerConfig, log: Logger): Promise<ServingMat
   }
 }
 
-export async function startServer(config: ServerConfig, metrics = new Metrics()): Promise<RunningServer> {
+export async function startServer(options: ServerConfig, metrics = new Metrics()): Promise<RunningServer> {
+  const config = { ...options, kubeConfig: reuseConnections(options.kubeConfig) };
   const logger = pino({ level: config.logLevel, redact: ['req.headers.authorization'] });
   const log = logger as unknown as Logger;
   const tls = await initialTls(config, log);

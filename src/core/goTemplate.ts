@@ -307,6 +307,7 @@ function trimSpace(s: string): string {
 
 /** The runes of a byte string, as Go's `for _, r := range s` yields them. */
 function runesOf(s: string): number[] {
+  if (ASCII.test(s)) return Array.from(s, (c) => c.charCodeAt(0));
   const runes: number[] = [];
   for (let i = 0; i < s.length; ) {
     const [r, w] = decodeRune(s, i);
@@ -316,13 +317,17 @@ function runesOf(s: string): number[] {
   return runes;
 }
 
+const ASCII = /^[\x00-\x7f]*$/;
+
 function runeCount(s: string): number {
+  if (ASCII.test(s)) return s.length;
   let n = 0;
   for (let i = 0; i < s.length; n++) i += decodeRune(s, i)[1];
   return n;
 }
 
 function validUtf8(s: string): boolean {
+  if (ASCII.test(s)) return true;
   for (let i = 0; i < s.length; ) {
     const [r, w] = decodeRune(s, i);
     if (r === RUNE_ERROR && w === 1) return false;
@@ -454,6 +459,8 @@ function underscoreOK(text: string): boolean {
 /** strconv.ParseUint(s, base, 64), base 0 (prefixes, underscores) or 2..36. */
 function parseUint(s0: string, base0: number): IntParse {
   if (s0 === '') return { ok: false, range: false, value: 0n };
+  // Plain decimal that cannot overflow: the common case, without the digit loop.
+  if ((base0 === 0 || base0 === 10) && /^(?:0|[1-9][0-9]{0,17})$/.test(s0)) return { ok: true, value: BigInt(s0) };
   let s = s0;
   let base = base0;
   const prefixed = base0 === 0;
@@ -1749,14 +1756,26 @@ class Lexer {
   }
 }
 
+/** Newlines in s[from:to], scanning only that range (indexOf would run on to the end of the input). */
 function countNewlines(s: string, from: number, to: number): number {
   let n = 0;
-  for (let i = s.indexOf('\n', from); i >= 0 && i < to; i = s.indexOf('\n', i + 1)) n++;
+  for (let i = from; i < to; i++) if (s.charCodeAt(i) === 0x0a) n++;
   return n;
 }
 
-const rightTrimLength = (s: string) => s.length - s.replace(/[ \t\r\n]+$/, '').length;
-const leftTrimLength = (s: string) => s.length - s.replace(/^[ \t\r\n]+/, '').length;
+/** The length of the spaces ending s[from:to] (scanned in place: templates may hold thousands of trim markers). */
+function rightTrimLength(s: string, from: number, to: number): number {
+  let i = to;
+  while (i > from && isSpaceRune(s.charCodeAt(i - 1))) i--;
+  return to - i;
+}
+
+/** The length of the spaces starting at s[from]. */
+function leftTrimLength(s: string, from: number): number {
+  let i = from;
+  while (i < s.length && isSpaceRune(s.charCodeAt(i))) i++;
+  return i - from;
+}
 
 function lexText(l: Lexer): StateFn {
   const x = l.input.indexOf(LEFT_DELIM, l.pos);
@@ -1765,7 +1784,7 @@ function lexText(l: Lexer): StateFn {
       l.pos = x;
       let trimLength = 0;
       const delimEnd = l.pos + LEFT_DELIM.length;
-      if (hasLeftTrimMarker(l.input, delimEnd)) trimLength = rightTrimLength(l.input.slice(l.start, l.pos));
+      if (hasLeftTrimMarker(l.input, delimEnd)) trimLength = rightTrimLength(l.input, l.start, l.pos);
       l.pos -= trimLength;
       l.line += countNewlines(l.input, l.start, l.pos);
       const i = l.thisItem(Item.Text);
@@ -1811,7 +1830,7 @@ function lexComment(l: Lexer): StateFn {
   l.thisItem(Item.Comment);
   if (trimSpaces) l.pos += 2;
   l.pos += RIGHT_DELIM.length;
-  if (trimSpaces) l.pos += leftTrimLength(l.input.slice(l.pos));
+  if (trimSpaces) l.pos += leftTrimLength(l.input, l.pos);
   l.ignore();
   return lexText;
 }
@@ -1825,7 +1844,7 @@ function lexRightDelim(l: Lexer): StateFn {
   l.pos += RIGHT_DELIM.length;
   const i = l.thisItem(Item.RightDelim);
   if (trimSpaces) {
-    l.pos += leftTrimLength(l.input.slice(l.pos));
+    l.pos += leftTrimLength(l.input, l.pos);
     l.ignore();
   }
   l.insideAction = false;
@@ -3683,6 +3702,98 @@ function deleteWhiteSpace(s: string): string {
   return count === s.length ? s : out;
 }
 
+/** goutils.AbbreviateFull (errors, which sprig drops, give ""). */
+function abbreviateFull(s: string, offset0: bigint, maxWidth: bigint): string {
+  if (s === '') return '';
+  if (maxWidth < 4n) return '';
+  const len = BigInt(s.length);
+  if (len <= maxWidth) return s;
+  let offset = offset0 > len ? len : offset0;
+  if (len - offset < maxWidth - 3n) offset = len - (maxWidth - 3n);
+  if (offset <= 4n) return `${s.slice(0, Number(maxWidth - 3n))}...`;
+  if (maxWidth < 7n) return '';
+  if (offset + maxWidth - 3n < len) return `...${abbreviateFull(s.slice(Number(offset)), 0n, maxWidth - 3n)}`;
+  return `...${s.slice(Number(len - (maxWidth - 3n)))}`;
+}
+
+/** goutils.Uncapitalize: the first letter of each space-separated word to lower case. */
+function uncapitalize(s: string): string {
+  if (s === '') return s;
+  let next = true;
+  return mapRunes(s, (r) => {
+    if (isUnicodeSpace(r)) {
+      next = true;
+      return r;
+    }
+    if (!next) return r;
+    next = false;
+    return caseRune(r, false);
+  });
+}
+
+const UPPER_LETTER = /^\p{Lu}$/u;
+const LOWER_LETTER = /^\p{Ll}$/u;
+const TITLE_LETTER = /^\p{Lt}$/u;
+
+/** goutils.SwapCase: upper and title case to lower, lower to upper. */
+function swapCase(s: string): string {
+  if (s === '') return s;
+  return mapRunes(s, (r) => {
+    if (r === RUNE_ERROR) return r;
+    const ch = runeText(r);
+    if (UPPER_LETTER.test(ch) || TITLE_LETTER.test(ch)) return caseRune(r, false);
+    if (LOWER_LETTER.test(ch)) return caseRune(r, true);
+    return r;
+  });
+}
+
+/** goutils.Initials: byte by byte (sic), the first byte of each word, written as a rune. */
+function initials(s: string): string {
+  if (s === '') return s;
+  let out = '';
+  let lastWasGap = true;
+  for (let i = 0; i < s.length; i++) {
+    const b = s.charCodeAt(i);
+    const space = b === 0x20 || (b >= 0x09 && b <= 0x0d) || b === 0x85 || b === 0xa0;
+    if (space) lastWasGap = true;
+    else if (lastWasGap) {
+      out += encodeRune(b);
+      lastWasGap = false;
+    }
+  }
+  return out;
+}
+
+/** sprig's seq: a range of ints printed space-separated. */
+function seq(ctx: CallContext, params: bigint[]): string {
+  const list = (start: bigint, end: bigint, step: bigint) => untilStep(ctx, start, end, step).join(' ');
+  switch (params.length) {
+    case 0:
+      return '';
+    case 1: {
+      const end = params[0] as bigint;
+      const increment = end < 1n ? -1n : 1n;
+      return list(1n, end + increment, increment);
+    }
+    case 2: {
+      const [start, end] = params as [bigint, bigint];
+      const step = end < start ? -1n : 1n;
+      return list(start, end + step, step);
+    }
+    case 3: {
+      const [start, step, end] = params as [bigint, bigint, bigint];
+      let increment = 1n;
+      if (end < start) {
+        increment = -1n;
+        if (step > 0n) return '';
+      }
+      return list(start, end + increment, step);
+    }
+    default:
+      return '';
+  }
+}
+
 /** html/template's HTMLEscapeString (the text/template "html" builtin). */
 function htmlEscape(s: string): string {
   return s.replace(/[\x00"'&<>]/g, (c) => ({ '\x00': '\xef\xbf\xbd', '"': '&#34;', "'": '&#39;', '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c] as string);
@@ -4000,6 +4111,18 @@ const IMPLEMENTED: ReadonlyMap<string, GoFunc> = new Map<string, GoFunc>([
     return str(text);
   })],
   ['trim', fn([S], ([s]) => str(trimSpace(asString(s))))],
+  ['abbrev', fn([I, S], ([width, s]) => {
+    const w = asInt(width);
+    return str(w < 4n ? asString(s) : abbreviateFull(asString(s), 0n, w));
+  })],
+  ['abbrevboth', fn([I, I, S], ([left, right, s]) => {
+    const l = asInt(left);
+    const r = asInt(right);
+    return str(r < 4n || (l > 0n && r < 7n) ? asString(s) : abbreviateFull(asString(s), l, r));
+  })],
+  ['untitle', fn([S], ([s], ctx) => strResult(ctx, uncapitalize(asString(s))))],
+  ['swapcase', fn([S], ([s], ctx) => strResult(ctx, swapCase(asString(s))))],
+  ['initials', fn([S], ([s], ctx) => strResult(ctx, initials(asString(s))))],
   ['upper', fn([S], ([s], ctx) => strResult(ctx, changeCase(asString(s), true)))],
   ['lower', fn([S], ([s], ctx) => strResult(ctx, changeCase(asString(s), false)))],
   ['title', fn([S], ([s], ctx) => strResult(ctx, titleCase(asString(s))))],
@@ -4101,6 +4224,17 @@ const IMPLEMENTED: ReadonlyMap<string, GoFunc> = new Map<string, GoFunc>([
   ['minf', fn([A], ([a, ...rest]) => float64(rest.reduce((m, b) => goMin(m, castToFloat64(asDyn(b))), castToFloat64(asDyn(a)))), A)],
   ['floor', fn([A], ([a]) => float64(Math.floor(castToFloat64(asDyn(a)))))],
   ['ceil', fn([A], ([a]) => float64(Math.ceil(castToFloat64(asDyn(a)))))],
+  ['round', fn([A, I], ([a, p, ...rOpt]) => {
+    const places = asInt(p);
+    // math.Pow(10, p) is exact for these in Go and JavaScript alike.
+    if (places < 0n || places > 15n) unsupported(`round to ${places} places is not supported by vaultgate`);
+    const roundOn = rOpt.length > 0 ? (rOpt[0] as { v: number }).v : 0.5;
+    const pow = 10 ** Number(places);
+    const digit = pow * castToFloat64(asDyn(a));
+    const fraction = Number.isFinite(digit) ? digit - Math.trunc(digit) : Number.isNaN(digit) ? NaN : 0;
+    return float64((fraction >= roundOn ? Math.ceil(digit) : Math.floor(digit)) / pow);
+  }, 'float64')],
+  ['seq', fn([], (params, ctx) => str(seq(ctx, params.map(asInt))), I)],
   ['until', fn([I], ([count], ctx) => {
     const n = asInt(count);
     return intList(untilStep(ctx, 0n, n, n < 0n ? -1n : 1n));
@@ -4739,8 +4873,15 @@ function jsonUnmarshal(ctx: CallContext, data: string): { value: Dyn; error?: st
         continue;
       }
       if (c < 0x80) {
-        out += data[i];
-        i++;
+        // A run of plain ASCII at once.
+        let j = i + 1;
+        while (j < data.length) {
+          const b = data.charCodeAt(j);
+          if (b === 0x22 || b === 0x5c || b >= 0x80) break;
+          j++;
+        }
+        out += data.slice(i, j);
+        i = j;
         continue;
       }
       const [r, w] = decodeRune(data, i);
@@ -4825,43 +4966,68 @@ type YamlNode =
 
 /** ESO's toYAML: yaml.Marshal(v) with the trailing newline trimmed; "" on error. */
 function toYaml(ctx: CallContext, d: Dyn): string {
-  const json = jsonMarshal(ctx, d, { escapeHTML: true, indent: false });
-  if (typeof json !== 'string') return '';
-  const node = yamlNodeOfJson(ctx, json);
+  // json.Marshal fails (and toYaml gives "") on NaN and infinities, wherever they are.
+  const node = yamlNodeOf(ctx, d, 0);
+  if (node === undefined) return '';
   const emitter = new YamlEmitter(ctx);
   emitter.document(node);
   const out = emitter.out;
   return out.endsWith('\n') ? out.slice(0, -1) : out;
 }
 
-/** The JSON text decoded as yaml.v2 decodes it into interface{} (numbers resolved as plain scalars). */
-function yamlNodeOfJson(ctx: CallContext, json: string): YamlNode {
-  const parsed = jsonUnmarshal(ctx, json);
-  // Numbers: re-read the JSON text, since yaml.v2 resolves the literal (ints stay ints).
-  const literals: string[] = [];
-  json.replace(/"(?:[^"\\]|\\.)*"|-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/g, (m) => {
-    if (m[0] !== '"') literals.push(m);
-    return m;
-  });
-  let next = 0;
-  const convert = (d: Dyn, depth: number): YamlNode => {
-    if (depth > MAX_DATA_DEPTH) unsupported(`the data nests deeper than vaultgate's limit of ${MAX_DATA_DEPTH}`);
-    if (d === null) return { k: 'plain', v: 'null' };
-    switch (d.t) {
-      case 'map':
-        // JSON objects come out with sorted keys; yaml.v2 then sorts its own way (below).
-        return { k: 'map', entries: sortedKeys(d.v).map((key) => [key, convert(d.v.get(key) ?? null, depth + 1)]) };
-      case 'slice':
-        return { k: 'seq', items: d.v.map((e) => convert(e, depth + 1)) };
-      case 'string':
-        return { k: 'str', v: d.v };
-      case 'bool':
-        return { k: 'plain', v: d.v ? 'true' : 'false' };
-      default:
-        return { k: 'plain', v: yamlNumber(literals[next++] ?? '') };
+/**
+ * What yaml.v2 decodes from json.Marshal(d): strings as JSON carries them (invalid UTF-8 as
+ * U+FFFD), numbers from their JSON text (ints stay ints), nil maps and slices as null.
+ * Undefined when json.Marshal fails.
+ */
+function yamlNodeOf(ctx: CallContext, d: Dyn, depth: number): YamlNode | undefined {
+  if (depth > MAX_DATA_DEPTH) unsupported(`the data nests deeper than vaultgate's limit of ${MAX_DATA_DEPTH}`);
+  ctx.budget.spend(1);
+  if (d === null) return { k: 'plain', v: 'null' };
+  switch (d.t) {
+    case 'string':
+      return { k: 'str', v: jsonRoundTripString(d.v) };
+    case 'bool':
+      return { k: 'plain', v: d.v ? 'true' : 'false' };
+    case 'int':
+    case 'int64':
+    case 'uint8':
+      return { k: 'plain', v: yamlNumber(d.v.toString()) };
+    case 'float64':
+      return Number.isFinite(d.v) ? { k: 'plain', v: yamlNumber(jsonFloat(d.v)) } : undefined;
+    case 'map': {
+      if (d.nil) return { k: 'plain', v: 'null' };
+      const entries: Array<[string, YamlNode]> = [];
+      for (const [key, value] of d.v) {
+        const node = yamlNodeOf(ctx, value, depth + 1);
+        if (node === undefined) return undefined;
+        entries.push([jsonRoundTripString(key), node]);
+      }
+      return { k: 'map', entries };
     }
-  };
-  return convert(parsed.value, 0);
+    case 'slice': {
+      if (d.nil) return { k: 'plain', v: 'null' };
+      const items: YamlNode[] = [];
+      for (const element of ordered(d)) {
+        const node = yamlNodeOf(ctx, element, depth + 1);
+        if (node === undefined) return undefined;
+        items.push(node);
+      }
+      return { k: 'seq', items };
+    }
+  }
+}
+
+/** A string after json.Marshal and a decoder: each invalid UTF-8 byte becomes U+FFFD. */
+function jsonRoundTripString(s: string): string {
+  if (validUtf8(s)) return s;
+  let out = '';
+  for (let i = 0; i < s.length; ) {
+    const [r, w] = decodeRune(s, i);
+    out += w === 1 && r === RUNE_ERROR ? encodeRune(RUNE_ERROR) : s.slice(i, i + w);
+    i += w;
+  }
+  return out;
 }
 
 /** A JSON number literal as yaml.v2 resolves it (int, uint64 or float64) and writes it back. */
@@ -4875,10 +5041,8 @@ function yamlNumber(literal: string): string {
   return formatFloat(f.value, 'g', -1);
 }
 
-/** yaml.v2's keyList.Less for string keys: letters before other runes, digit runs compared as numbers. */
-function yamlKeyLess(a: string, b: string): boolean {
-  const ar = runesOf(a);
-  const br = runesOf(b);
+/** yaml.v2's keyList.Less for string keys (as rune arrays): letters before other runes, digit runs compared as numbers. */
+function yamlKeyLess(ar: number[], br: number[]): boolean {
   const isDigit = (r: number) => isDigitRune(r);
   for (let i = 0; i < ar.length && i < br.length; i++) {
     if (ar[i] === br[i]) continue;
@@ -4910,14 +5074,15 @@ function yamlKeyLess(a: string, b: string): boolean {
 
 /** Go's sort.Sort (pdqsort, not stable) gives the same order as any sort when Less is a strict weak order. */
 function yamlSortKeys(entries: Array<[string, YamlNode]>): Array<[string, YamlNode]> {
-  const sorted = [...entries].sort(([a], [b]) => (yamlKeyLess(a, b) ? -1 : yamlKeyLess(b, a) ? 1 : 0));
-  for (let i = 1; i < sorted.length; i++) {
-    const [a] = sorted[i - 1] as [string, YamlNode];
-    const [b] = sorted[i] as [string, YamlNode];
+  const keyed = entries.map((entry) => ({ entry, runes: runesOf(entry[0]) }));
+  keyed.sort((a, b) => (yamlKeyLess(a.runes, b.runes) ? -1 : yamlKeyLess(b.runes, a.runes) ? 1 : 0));
+  for (let i = 1; i < keyed.length; i++) {
+    const a = (keyed[i - 1] as { runes: number[] }).runes;
+    const b = (keyed[i] as { runes: number[] }).runes;
     // Keys neither less nor greater than each other (e.g. "a01" and "a1"): Go's order then depends on its sort algorithm.
     if (!yamlKeyLess(a, b) && !yamlKeyLess(b, a)) unsupported('yaml.v2 orders these map keys by its sort algorithm, which vaultgate does not reproduce');
   }
-  return sorted;
+  return keyed.map((k) => k.entry);
 }
 
 const YAML_FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/;

@@ -50,7 +50,11 @@ export interface VaultGatewayOptions {
   /** how long answers about paths are reused */
   cacheTtlMs: number;
   maxEntries?: number;
-  /** how long values read for the reconciler are shared between ExternalSecrets (one read per path per cycle) */
+  /**
+   * How long a value read for the reconciler stays in memory to be shared (one read per path
+   * per cycle). Only syncs that asked before the read started share it, so this bounds memory,
+   * not freshness. Default 60 s.
+   */
   valueCycleMs?: number;
   metrics?: VaultMetrics;
 }
@@ -125,7 +129,7 @@ export class VaultGateway {
    * force-sync never sees a value read before it asked). Values live one short cycle.
    */
   private sharedValue(key: string, notBefore: number, load: () => Promise<ValueAnswer>): Promise<ValueAnswer> {
-    const cycleMs = this.options.valueCycleMs ?? 5000;
+    const cycleMs = this.options.valueCycleMs ?? 60_000;
     const now = Date.now();
     const shared = this.valueReads.get(key);
     if (shared && shared.startedAt >= notBefore && now - shared.startedAt < cycleMs) return shared.read;
