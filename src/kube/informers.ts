@@ -19,15 +19,30 @@ export class WatchedCollection<T extends k8s.KubernetesObject> {
     path: string,
     list: () => Promise<k8s.KubernetesListObject<T>>,
     private readonly log: Logger,
+    /** the same selectors the list function uses (a name field selector lets RBAC scope the watch by resourceNames) */
+    selectors: { labelSelector?: string; fieldSelector?: string } = {},
   ) {
-    this.informer = k8s.makeInformer(kubeConfig, path, async () => {
-      const result = await list();
-      this.everListed = true;
-      this.lastError = undefined;
-      this.backoffMs = 500;
-      return result;
-    });
+    // makeInformer without its autostart, plus the field selector it does not pass on.
+    this.informer = new k8s.ListWatch<T>(
+      path,
+      new k8s.Watch(kubeConfig),
+      async () => {
+        const result = await list();
+        this.everListed = true;
+        this.lastError = undefined;
+        this.backoffMs = 500;
+        return result;
+      },
+      false,
+      selectors.labelSelector,
+      selectors.fieldSelector,
+    );
     this.informer.on('error', (error: unknown) => this.restartLater(error));
+  }
+
+  /** Called after every add, update or delete the watch delivers (and after each relist's differences). */
+  onChange(callback: (object: T) => void): void {
+    this.informer.on('change', callback);
   }
 
   async start(): Promise<void> {
