@@ -26,7 +26,11 @@ export interface LeaderCallbacks {
 
 type LeaseSpec = k8s.V1LeaseSpec;
 
-const toDate = (value: Date | string | undefined): Date | undefined => (value === undefined ? undefined : new Date(value));
+/**
+ * Lease times are MicroTime: the apiserver refuses the millisecond ISO strings a plain Date
+ * serialises to, so every time written goes through client-node's V1MicroTime.
+ */
+const microTime = (value: Date | string | number = Date.now()): k8s.V1MicroTime => new k8s.V1MicroTime(new Date(value).getTime());
 
 export class LeaderElector {
   private readonly api: k8s.CoordinationV1Api;
@@ -105,8 +109,8 @@ export class LeaderElector {
     return {
       holderIdentity: this.options.identity,
       leaseDurationSeconds: Math.ceil(this.options.leaseDurationMs / 1000),
-      acquireTime: takingOver ? now : (toDate(previous?.acquireTime) ?? now),
-      renewTime: now,
+      acquireTime: microTime(takingOver || !previous?.acquireTime ? now : previous.acquireTime),
+      renewTime: microTime(now),
       leaseTransitions: (previous?.leaseTransitions ?? 0) + (takingOver && previous?.holderIdentity ? 1 : 0),
     };
   }
@@ -141,7 +145,16 @@ export class LeaderElector {
     await this.api.replaceNamespacedLease({
       name,
       namespace,
-      body: { ...lease, spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: new Date() } },
+      body: {
+        ...lease,
+        spec: {
+          ...lease.spec,
+          holderIdentity: '',
+          leaseDurationSeconds: 1,
+          renewTime: microTime(),
+          ...(lease.spec?.acquireTime ? { acquireTime: microTime(lease.spec.acquireTime) } : {}),
+        },
+      },
     });
   }
 }
