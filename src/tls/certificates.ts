@@ -122,8 +122,3 @@ export function issueCertificate(ca: KeyPair, options: LeafOptions): KeyPair {
   cert.sign(caKey, forge.md.sha256.create());
   return { cert: forge.pki.certificateToPem(cert), key: forge.pki.privateKeyToPem(keys.privateKey) };
 }
-
-/** Milliseconds until the certificate's notAfter (negative once expired). */
-export function expiresInMs(certPem: string, now = Date.now()): number {
-  return forge.pki.certificateFromPem(certPem).validity.notAfter.getTime() - now;
-}

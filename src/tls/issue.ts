@@ -9,9 +9,13 @@ import { analyseMaterial, type CertificateSettings, type Step } from './plan.js'
 
 type ChangingStep = Exclude<Step, { kind: 'wait' }>;
 
-/** CAs are told apart by name too (as kube's self-signed CAs are), not only by key identifier. */
+/**
+ * CAs are told apart by name too (as kube's self-signed CAs are), not only by key
+ * identifier. The name stays within PrintableString (no '@'): Go's x509, and so the
+ * apiserver, refuses the whole caBundle otherwise.
+ */
 function newAuthority(settings: CertificateSettings, now: number): KeyPair {
-  return createCertificateAuthority(`vaultgate-webhook-ca@${Math.floor(now / 1000)}`, { validityMs: settings.caValidityMs, issuedAt: now });
+  return createCertificateAuthority(`vaultgate-webhook-ca-${Math.floor(now / 1000)}`, { validityMs: settings.caValidityMs, issuedAt: now });
 }
 
 function newServing(authority: KeyPair, settings: CertificateSettings, now: number): KeyPair {
