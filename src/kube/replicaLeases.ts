@@ -126,20 +126,21 @@ export class ReplicaLeases {
       labels: { [REPLICA_LABEL]: group, 'app.kubernetes.io/name': 'vaultgate' },
       annotations: this.serving ? { [SERVING_ANNOTATION]: this.serving } : {},
     };
-    const spec: k8s.V1LeaseSpec = { holderIdentity: identity, leaseDurationSeconds: Math.ceil(durationMs / 1000), renewTime: new Date() };
+    // Lease times are MicroTime: a plain Date serialises with milliseconds, which the apiserver refuses.
+    const spec: k8s.V1LeaseSpec = { holderIdentity: identity, leaseDurationSeconds: Math.ceil(durationMs / 1000), renewTime: new k8s.V1MicroTime() };
     const existing = this.watched.get(this.ownName, namespace);
     try {
       if (existing) {
         await this.api.replaceNamespacedLease({ name: this.ownName, namespace, body: { metadata: { ...metadata, resourceVersion: existing.metadata?.resourceVersion }, spec } });
       } else {
-        await this.api.createNamespacedLease({ namespace, body: { metadata, spec: { ...spec, acquireTime: new Date() } } });
+        await this.api.createNamespacedLease({ namespace, body: { metadata, spec: { ...spec, acquireTime: new k8s.V1MicroTime() } } });
       }
     } catch (error) {
       // Our view was stale (409) or the Lease is gone (404): read it fresh and write once more.
       if (!(error instanceof k8s.ApiException) || (error.code !== 409 && error.code !== 404)) throw error;
       const fresh = await this.api.readNamespacedLease({ name: this.ownName, namespace }).catch(() => undefined);
       if (fresh) await this.api.replaceNamespacedLease({ name: this.ownName, namespace, body: { metadata: { ...metadata, resourceVersion: fresh.metadata?.resourceVersion }, spec } });
-      else await this.api.createNamespacedLease({ namespace, body: { metadata, spec: { ...spec, acquireTime: new Date() } } });
+      else await this.api.createNamespacedLease({ namespace, body: { metadata, spec: { ...spec, acquireTime: new k8s.V1MicroTime() } } });
     }
   }
 }
