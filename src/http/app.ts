@@ -42,9 +42,11 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const connections: ConnectionState = { generation: 0, draining: false, ofSocket: new WeakMap() };
   connectionStates.set(app.server, connections);
   app.server.on('secureConnection', (socket: Socket) => connections.ofSocket.set(socket, connections.generation));
-  app.addHook('onRequest', async (request, reply) => {
+  // A callback hook, not an async one: this runs on every admission request.
+  app.addHook('onRequest', (request, reply, done) => {
     const generation = connections.ofSocket.get(request.raw.socket) ?? connections.generation;
     if (connections.draining || generation < connections.generation) void reply.header('connection', 'close');
+    done();
   });
 
   // AdmissionReviews are JSON only; anything else is a 415, not a parse attempt.

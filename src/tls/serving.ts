@@ -48,8 +48,6 @@ export interface ServingTls {
   follow(onChange: (pair: ServingPair) => void): void;
   /** reasons not to take admissions (self-managed: the registered caBundle does not trust what is served) */
   problems(): string[];
-  /** the self-managed machinery, when there is one (tests look at leadership) */
-  selfManaged?: SelfManagedTls;
   stop(): Promise<void>;
 }
 
@@ -137,7 +135,7 @@ export async function startServingTls(source: TlsSource, context: ServingTlsCont
       const initial = await selfManaged.start();
       const changes = follower(initial);
       selfManaged.onServingChange(changes.emit);
-      return { initial, follow: changes.follow, problems: () => selfManaged.problems, selfManaged, stop: () => selfManaged.stop() };
+      return { initial, follow: changes.follow, problems: () => selfManaged.problems, stop: () => selfManaged.stop() };
     }
   }
 }
