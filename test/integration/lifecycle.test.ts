@@ -20,6 +20,11 @@ import { startStack, type Stack } from '../env/stack.js';
 import { VAULTGATE_NAMESPACE, WEBHOOK_CONFIGURATION } from '../env/vaultgate.js';
 import { registeredCaBundle, registerWebhooks, startVaultgateProcess, TLS_SECRET, type VaultgateProcess } from '../env/vaultgateProcess.js';
 
+// Real lifetimes take real time (renewals, two 40 s CAs, a 15 s Lease expiry): about two
+// minutes on 2 shared cores, so more than the suite's default per-file timeout of 300 s
+// allows for on a loaded machine.
+t.setTimeout(900_000);
+
 let stack: Stack;
 const running = new Set<VaultgateProcess>();
 let proxy: RoundRobinProxy | undefined;
