@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := build
 export GOTOOLCHAIN ?= local
 
-.PHONY: install build test test-unit dev bench bench-reconcile clean servers
+.PHONY: install build test test-unit dev certs bench bench-reconcile clean servers
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -28,9 +28,13 @@ test: install build
 test-unit: build
 	npx tap dist/test/unit
 
-## dev: the local stack plus vaultgate in the foreground; writes .dev/env; Ctrl-C stops everything
+## dev: the local stack plus the real `vaultgate serve` process in the foreground; writes .dev/env; Ctrl-C stops everything
 dev: install build
 	node dist/test/env/dev.js
+
+## certs: a local CA and serving certificate in certs/ (make dev then mounts them); RENEW=1 reissues the serving certificate
+certs: build
+	node dist/test/env/certs.js $(if $(RENEW),--renew)
 
 ## bench: admission benchmarks (test/bench)
 bench: install build

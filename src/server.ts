@@ -1,6 +1,6 @@
 // Composition root: wires the Kubernetes adapter, the Vault adapter, the decision service,
-// TLS and the HTTP layer into one running webhook server.
-import { readFile } from 'node:fs/promises';
+// TLS and the HTTP layer into one running webhook server, and takes it down gracefully.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type * as k8s from '@kubernetes/client-node';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
@@ -9,8 +9,9 @@ import { DecisionService } from './decision/service.js';
 import { ClusterFacts } from './kube/cluster.js';
 import type { Logger } from './log.js';
 import { Metrics } from './metrics/registry.js';
-import { buildApp, reloadTls } from './http/app.js';
-import { ensureServingSecret, patchCaBundle, serviceDnsNames, watchCertificateFiles, type ServingMaterial } from './tls/provision.js';
+import { buildApp, drainConnections, reloadTls } from './http/app.js';
+import { startMetricsListener } from './http/metricsServer.js';
+import { startServingTls, type ServingTls, type TlsSource } from './tls/serving.js';
 import { VaultGateway } from './vault/gateway.js';
 import { VaultHealthMonitor } from './vault/health.js';
 import { hostname } from 'node:os';
@@ -21,10 +22,7 @@ import { DEFAULT_RECONCILER_OPTIONS, Reconciler, type ReconcilerOptions } from '
 import { AdmissionSecretCreator } from './reconcile/admissionSecrets.js';
 import { SecretWriter } from './kube/writes.js';
 
-export type TlsSource =
-  | { mode: 'files'; certFile: string; keyFile: string }
-  | { mode: 'secret'; namespace: string; secretName: string; serviceName: string }
-  | { mode: 'provided'; key: string; cert: string };
+export type { TlsSource } from './tls/serving.js';
 
 export interface ServerConfig {
   kubeConfig: k8s.KubeConfig;
@@ -34,6 +32,8 @@ export interface ServerConfig {
   tls: TlsSource;
   /** webhook configurations to patch the generated CA into (secret mode) */
   webhookConfigName?: string;
+  /** a plain-HTTP listener serving only /metrics (for a ServiceMonitor); none when absent */
+  metricsPort?: number;
   failureMode: FailureMode;
   requirePathPolicy: boolean;
   vaultTimeoutMs: number;
@@ -65,29 +65,45 @@ export interface RunningServer {
   health: VaultHealthMonitor;
   reconciler?: Reconciler;
   elector?: LeaderElector;
+  tls: ServingTls;
+  metricsPort: number | undefined;
+  /**
+   * Graceful stop: unready at once, certificate leadership released, keep-alive connections
+   * told to close, `delayMs` more of serving (so endpoints stop sending here), then no new
+   * connections while in-flight admissions finish, all within `timeoutMs`.
+   */
+  shutdown(options?: ShutdownOptions): Promise<void>;
+  /** shutdown() without the delay */
   close(): Promise<void>;
+}
+
+export interface ShutdownOptions {
+  delayMs?: number;
+  timeoutMs?: number;
 }
 
 export const DEFAULTS = {
   port: 8443,
   host: '0.0.0.0',
   failureMode: 'closed' as FailureMode,
-  vaultTimeoutMs: 2000,
+  // The webhooks' timeoutSeconds is 5: a decision ends within 4 s, and each Vault call
+  // within 1 s, so a login, a capability check and two reads fit one after the other.
+  vaultTimeoutMs: 1000,
   vaultCacheTtlMs: 10_000,
-  decisionDeadlineMs: 7000,
+  decisionDeadlineMs: 4000,
   vaultHealthIntervalMs: 15_000,
+  shutdownDelayMs: 0,
+  /** inside the Deployment's terminationGracePeriodSeconds (30) */
+  shutdownTimeoutMs: 20_000,
 };
 
-async function initialTls(config: ServerConfig, log: Logger): Promise<ServingMaterial | { key: string; cert: string }> {
-  switch (config.tls.mode) {
-    case 'provided':
-      return { key: config.tls.key, cert: config.tls.cert };
-    case 'files': {
-      const [cert, key] = await Promise.all([readFile(config.tls.certFile, 'utf8'), readFile(config.tls.keyFile, 'utf8')]);
-      return { key, cert };
-    }
-    case 'secret':
-      return ensureServingSecret(config.kubeConfig, config.tls.namespace, config.tls.secretName, serviceDnsNames(config.tls.serviceName, config.tls.namespace), log);
+/** Closes the app, waiting for in-flight requests until the deadline, then cutting what is left. */
+async function closeBefore(app: FastifyInstance, deadline: number): Promise<void> {
+  const force = setTimeout(() => (app.server as { closeAllConnections?: () => void }).closeAllConnections?.(), Math.max(deadline - Date.now(), 0));
+  try {
+    await app.close();
+  } finally {
+    clearTimeout(force);
   }
 }
 
@@ -95,7 +111,7 @@ export async function startServer(options: ServerConfig, metrics = new Metrics()
   const config = { ...options, kubeConfig: reuseConnections(options.kubeConfig) };
   const logger = pino({ level: config.logLevel, redact: ['req.headers.authorization'] });
   const log = logger as unknown as Logger;
-  const tls = await initialTls(config, log);
+  const tls = await startServingTls(config.tls, { kubeConfig: config.kubeConfig, webhookConfigName: config.webhookConfigName, metrics, log });
   const cluster = new ClusterFacts(config.kubeConfig, { secretCacheTtlMs: config.vaultCacheTtlMs, timeoutMs: config.vaultTimeoutMs }, log);
   const gateway = new VaultGateway(cluster, { timeoutMs: config.vaultTimeoutMs, cacheTtlMs: config.vaultCacheTtlMs, metrics }, log);
   const service = new DecisionService(cluster, gateway, {
@@ -107,10 +123,13 @@ export async function startServer(options: ServerConfig, metrics = new Metrics()
   const health = new VaultHealthMonitor(cluster, gateway, metrics, { intervalMs: config.vaultHealthIntervalMs ?? DEFAULTS.vaultHealthIntervalMs, maxServers: 200 }, log);
 
   let serving = false;
+  let shuttingDown = false;
   // Only vaultgate's own state: never a tenant's store or its Vault.
   const readiness = async (): Promise<string[]> => {
     const problems: string[] = [];
+    if (shuttingDown) problems.push('shutting down');
     if (!serving) problems.push('TLS listener not serving yet');
+    problems.push(...tls.problems());
     problems.push(...cluster.problems);
     return problems;
   };
@@ -120,37 +139,42 @@ export async function startServer(options: ServerConfig, metrics = new Metrics()
     config.reconciler && config.reconciler.createAtAdmission !== false
       ? new AdmissionSecretCreator(service, gateway, new SecretWriter(config.kubeConfig), metrics, Math.min(3000, config.decisionDeadlineMs), log)
       : undefined;
-  const running = buildApp({ evaluator: service, metrics, failureMode: config.failureMode, tls: { key: tls.key, cert: tls.cert }, readiness, logger, ...(creator ? { creator } : {}) });
+  const running = buildApp({ evaluator: service, metrics, failureMode: config.failureMode, tls: tls.initial, readiness, logger, ...(creator ? { creator } : {}) });
   await cluster.start();
   await running.listen({ host: config.host, port: config.port });
   serving = true;
+  tls.follow((pair) => reloadTls(running, pair));
   health.start();
   const address = running.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-
-  const stoppers: (() => void)[] = [];
-  if (config.tls.mode === 'files') {
-    stoppers.push(watchCertificateFiles(config.tls.certFile, config.tls.keyFile, (material) => reloadTls(running, material), log));
-  }
-  if (config.tls.mode === 'secret') {
-    const source = config.tls;
-    if (config.webhookConfigName && 'ca' in tls) await patchCaBundle(config.kubeConfig, config.webhookConfigName, tls.ca, log);
-    // Re-read the Secret hourly: another replica may have rotated it, or it is due.
-    const timer = setInterval(() => {
-      void (async () => {
-        const current = await ensureServingSecret(config.kubeConfig, source.namespace, source.secretName, serviceDnsNames(source.serviceName, source.namespace), log);
-        if (current.cert !== tls.cert) {
-          reloadTls(running, current);
-          if (config.webhookConfigName) await patchCaBundle(config.kubeConfig, config.webhookConfigName, current.ca, log);
-          Object.assign(tls, current);
-        }
-      })().catch((error: unknown) => log.error({ err: error }, 'certificate rotation check failed'));
-    }, 3_600_000);
-    timer.unref();
-    stoppers.push(() => clearInterval(timer));
-  }
+  const metricsListener = config.metricsPort === undefined ? undefined : await startMetricsListener(metrics.registry, config.host, config.metricsPort);
 
   const { reconciler, elector } = startReconciler(config, cluster, service, gateway, health, metrics, log);
+
+  let stopping: Promise<void> | undefined;
+  const shutdown = (options: ShutdownOptions = {}): Promise<void> => {
+    stopping ??= (async () => {
+      const deadline = Date.now() + (options.timeoutMs ?? DEFAULTS.shutdownTimeoutMs);
+      shuttingDown = true;
+      drainConnections(running);
+      log.info({ delayMs: options.delayMs ?? 0 }, 'shutting down: unready, draining connections');
+      // The Leases go first, so another replica takes over certificate duties and reconciling at once.
+      const tlsStopped = tls.stop().catch((error: unknown) => log.warn({ err: error }, 'stopping TLS upkeep failed'));
+      const reconcilerStopped = (async () => {
+        await elector?.stop();
+        await reconciler?.stop();
+      })().catch((error: unknown) => log.warn({ err: error }, 'stopping the reconciler failed'));
+      await sleep(Math.min(options.delayMs ?? 0, Math.max(deadline - Date.now(), 0)));
+      await closeBefore(running, deadline);
+      await metricsListener?.close();
+      await health.stop();
+      await cluster.stop();
+      await tlsStopped;
+      await reconcilerStopped;
+      log.info({}, 'stopped');
+    })();
+    return stopping;
+  };
 
   return {
     app: running,
@@ -163,14 +187,10 @@ export async function startServer(options: ServerConfig, metrics = new Metrics()
     health,
     ...(reconciler ? { reconciler } : {}),
     ...(elector ? { elector } : {}),
-    close: async () => {
-      for (const stop of stoppers) stop();
-      await elector?.stop();
-      await reconciler?.stop();
-      await health.stop();
-      await running.close();
-      await cluster.stop();
-    },
+    tls,
+    metricsPort: metricsListener?.port,
+    shutdown,
+    close: () => shutdown({ delayMs: 0 }),
   };
 }
 

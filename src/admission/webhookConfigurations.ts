@@ -17,29 +17,31 @@ export interface WebhookTarget {
 export interface WebhookConfigurationOptions {
   name: string;
   target: WebhookTarget;
-  caBundle: string;
+  /** PEM; left out when vaultgate registers its own CA (self-managed TLS) */
+  caBundle?: string;
   /**
    * vaultgate's own namespace is the only one excluded, so it cannot lock itself out.
    * kube-system is matched on purpose: one ExternalSecret ESO cannot parse (e.g.
    * refreshInterval "1d") stops ESO's informer for every namespace, wherever it lives.
    */
   ownNamespace: string;
+  /** 5 by default: vaultgate's decision deadline (4 s) stays inside it */
   timeoutSeconds?: number;
   failurePolicy?: 'Fail' | 'Ignore';
 }
 
-function clientConfig(target: WebhookTarget, path: string, caBundle: string) {
-  const ca = Buffer.from(caBundle).toString('base64');
-  if (target.url) return { url: `${target.url.replace(/\/+$/, '')}${path}`, caBundle: ca };
+function clientConfig(target: WebhookTarget, path: string, caBundle: string | undefined) {
+  const ca = caBundle === undefined ? {} : { caBundle: Buffer.from(caBundle).toString('base64') };
+  if (target.url) return { url: `${target.url.replace(/\/+$/, '')}${path}`, ...ca };
   if (!target.service) throw new Error('webhook target needs a service or a url');
-  return { service: { ...target.service, port: target.service.port ?? 443, path }, caBundle: ca };
+  return { service: { ...target.service, port: target.service.port ?? 443, path }, ...ca };
 }
 
 function common(options: WebhookConfigurationOptions, path: string) {
   return {
     admissionReviewVersions: ['v1'],
     sideEffects: 'NoneOnDryRun',
-    timeoutSeconds: options.timeoutSeconds ?? 10,
+    timeoutSeconds: options.timeoutSeconds ?? 5,
     failurePolicy: options.failurePolicy ?? 'Fail',
     matchPolicy: 'Equivalent',
     clientConfig: clientConfig(options.target, path, options.caBundle),

@@ -1,15 +1,34 @@
 #!/usr/bin/env node
-// vaultgate's command line: `vaultgate serve` runs the webhook server.
+// vaultgate's command line: `vaultgate serve` runs the webhook server until SIGTERM or
+// SIGINT, then shuts it down gracefully within --shutdown-timeout.
 import * as k8s from '@kubernetes/client-node';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_LIMITS } from '../core/facts.js';
+import { parseGoDuration } from '../core/duration.js';
 import { DEFAULTS, startServer, type TlsSource } from '../server.js';
+import { CERTIFICATE_DEFAULTS } from '../tls/serving.js';
 
 const positiveInt = (value: string) => {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number');
   return n;
 };
+
+/** A Go duration ("168h", "90s"), as Kubernetes and cert-manager write certificate lifetimes; in ms. */
+const duration = (value: string) => {
+  const ms = parseGoDuration(value);
+  if (ms === undefined || ms <= 0) throw new InvalidArgumentError('must be a positive Go duration such as 168h or 30s');
+  return ms;
+};
+
+const share = (value: string) => {
+  const n = Number(value);
+  if (!(n > 0 && n < 1)) throw new InvalidArgumentError('must be a number between 0 and 1');
+  return n;
+};
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+const hours = (ms: number) => `${ms / 3_600_000}h`;
 
 export function program(): Command {
   const cli = new Command('vaultgate').description('Admission webhook for External Secrets Operator ExternalSecrets backed by Vault KV v2');
@@ -25,6 +44,10 @@ export function program(): Command {
     .option('--tls-secret <name>', 'Secret (in --namespace) holding the generated CA and serving certificate', 'vaultgate-tls')
     .option('--service-name <name>', 'Service in front of vaultgate (names in the generated certificate)', 'vaultgate')
     .option('--webhook-config-name <name>', 'webhook configurations to register the generated CA in', 'vaultgate')
+    .option('--tls-san <name>', 'one more DNS name or IP address for the generated serving certificate (repeatable; e.g. 127.0.0.1 outside a cluster)', collect, [])
+    .addOption(new Option('--tls-serving-validity <duration>', 'lifetime of a generated serving certificate').argParser(duration).default(CERTIFICATE_DEFAULTS.servingValidityMs, hours(CERTIFICATE_DEFAULTS.servingValidityMs)))
+    .addOption(new Option('--tls-ca-validity <duration>', 'lifetime of a generated CA').argParser(duration).default(CERTIFICATE_DEFAULTS.caValidityMs, hours(CERTIFICATE_DEFAULTS.caValidityMs)))
+    .addOption(new Option('--tls-renew-remaining <share>', 'renew a generated certificate when this share of its life is left').argParser(share).default(CERTIFICATE_DEFAULTS.renewRemainingShare, '1/3'))
     .addOption(new Option('--failure-mode <mode>', 'when Vault or the API server cannot answer in time').choices(['closed', 'open']).default(DEFAULTS.failureMode))
     .option('--require-path-policy', 'deny namespaces no VaultPathPolicy selects', false)
     .option('--vault-timeout <ms>', 'deadline of each Vault call', positiveInt, DEFAULTS.vaultTimeoutMs)
@@ -40,6 +63,9 @@ export function program(): Command {
     .option('--lease-renew-deadline <ms>', 'the leader gives up leading if it cannot renew within this', positiveInt, 10_000)
     .option('--lease-retry-period <ms>', 'how often the Lease is renewed or tried', positiveInt, 2_000)
     .option('--vault-health-interval <ms>', "how often each store's Vault is probed (metrics and logs only, never readiness)", positiveInt, DEFAULTS.vaultHealthIntervalMs)
+    .option('--metrics-port <port>', 'also serve /metrics over plain HTTP on this port (for a ServiceMonitor)', positiveInt)
+    .option('--shutdown-delay <ms>', 'after SIGTERM, keep serving (unready) this long so endpoints stop sending here', positiveInt, DEFAULTS.shutdownDelayMs)
+    .option('--shutdown-timeout <ms>', 'after SIGTERM, exit within this (keep under terminationGracePeriodSeconds)', positiveInt, DEFAULTS.shutdownTimeoutMs)
     .option('--log-level <level>', 'pino log level', 'info')
     .action(async (options: {
       kubeconfig?: string;
@@ -51,6 +77,13 @@ export function program(): Command {
       tlsSecret: string;
       serviceName: string;
       webhookConfigName: string;
+      tlsSan: string[];
+      tlsServingValidity: number;
+      tlsCaValidity: number;
+      tlsRenewRemaining: number;
+      metricsPort?: number;
+      shutdownDelay: number;
+      shutdownTimeout: number;
       failureMode: 'closed' | 'open';
       requirePathPolicy: boolean;
       vaultTimeout: number;
@@ -74,10 +107,24 @@ export function program(): Command {
       const kubeConfig = new k8s.KubeConfig();
       if (options.kubeconfig) kubeConfig.loadFromFile(options.kubeconfig);
       else kubeConfig.loadFromDefault();
+      if (options.tlsServingValidity >= options.tlsCaValidity) {
+        throw new InvalidArgumentError(`--tls-serving-validity (${hours(options.tlsServingValidity)}) must be shorter than --tls-ca-validity (${hours(options.tlsCaValidity)})`);
+      }
       const tls: TlsSource =
         options.tlsCertFile && options.tlsKeyFile
           ? { mode: 'files', certFile: options.tlsCertFile, keyFile: options.tlsKeyFile }
-          : { mode: 'secret', namespace: options.namespace, secretName: options.tlsSecret, serviceName: options.serviceName };
+          : {
+              mode: 'secret',
+              namespace: options.namespace,
+              secretName: options.tlsSecret,
+              serviceName: options.serviceName,
+              extraSans: options.tlsSan,
+              certificates: {
+                servingValidityMs: options.tlsServingValidity,
+                caValidityMs: options.tlsCaValidity,
+                renewRemainingShare: options.tlsRenewRemaining,
+              },
+            };
       const server = await startServer({
         kubeConfig,
         host: options.host,
@@ -101,9 +148,17 @@ export function program(): Command {
               },
             }
           : {}),
+        ...(options.metricsPort !== undefined ? { metricsPort: options.metricsPort } : {}),
         logLevel: options.logLevel,
       });
-      const shutdown = () => void server.close().then(() => process.exit(0));
+      const shutdown = () => {
+        // Should anything hang past the timeout, the process still ends before the kubelet's SIGKILL.
+        setTimeout(() => process.exit(1), options.shutdownTimeout + 2000).unref();
+        void server.shutdown({ delayMs: options.shutdownDelay, timeoutMs: options.shutdownTimeout }).then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
       process.once('SIGTERM', shutdown);
       process.once('SIGINT', shutdown);
     });

@@ -5791,6 +5791,22 @@ class YamlSubsetParser {
     return { k: 'scalar', value: null };
   }
 
+  /**
+   * A quoted scalar folded over several lines, as yaml.v2's emitter folds long ones at a
+   * space: each line break (with the next line's indentation) reads back as one space.
+   */
+  private foldedQuoted(first: string, indent: number): string {
+    let text = first;
+    while (quotedScalarEnd(text) < 0) {
+      const next = this.lines[this.i + 1];
+      if (!next || next.text === '' || next.indent <= indent) yamlUnsupported('multi-line quoted scalars');
+      if (/ $/.test(text)) yamlUnsupported('multi-line quoted scalars with trailing spaces');
+      this.i++;
+      text += ` ${(next as YamlLine).text}`;
+    }
+    return text;
+  }
+
   /** A literal block scalar (| or |-): lines more indented than the key, joined. */
   private literal(parentIndent: number, strip: boolean): YamlValue {
     const content: string[] = [];
@@ -5825,8 +5841,9 @@ class YamlSubsetParser {
     return { k: 'scalar', value: str(strip ? text : `${text}\n`) };
   }
 
-  /** A scalar on the rest of a line; the next lines must not continue it. */
+  /** A scalar on the rest of a line (a quoted one may fold over the next lines); the next lines must not continue it. */
   private inlineValue(text: string, indent: number): YamlValue {
+    if ((text.startsWith('"') || text.startsWith("'")) && quotedScalarEnd(text) < 0) text = this.foldedQuoted(text, indent);
     const value = yamlInlineScalar(text);
     // A scalar continued on more-indented lines is folded by YAML: not reproduced.
     for (let j = this.i + 1; j < this.lines.length; j++) {
@@ -5851,10 +5868,9 @@ function splitYamlKey(text: string): { key: string; quoted: boolean; rest: strin
   const m = /^(.*?)(?<! ):( |$)/.exec(text);
   if (!m) return undefined;
   const key = m[1] as string;
-  if (key === '' || /^[-?:,[\]{}#&*!|>'"%@`]/.test(key) || key.includes(' #')) {
-    if (key.startsWith('- ') || key === '-') return undefined;
-    return yamlUnsupported('keys starting with indicator characters');
-  }
+  if (key.startsWith('- ') || key === '-') return undefined;
+  // A plain key may start with -, ? or : only when a non-space follows (yaml.v2's scanner).
+  if (key === '' || /^[,[\]{}#&*!|>'"%@`]/.test(key) || /^[-?:]( |$)/.test(key) || key.includes(' #')) return yamlUnsupported('keys starting with indicator characters');
   return { key, quoted: false, rest: text.slice(m[0].length - (m[2] === ' ' ? 1 : 0)) };
 }
 

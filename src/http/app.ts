@@ -1,9 +1,13 @@
 // The HTTP layer: one fastify instance with the admission plugin, health, readiness and
 // metrics. TLS material is swapped in place (setSecureContext) so certificates rotate
-// without a restart or a failed request.
+// without a restart or a failed request: new connections get the new certificate, and a
+// keep-alive connection made with an older one is closed after its next response (the
+// response says `Connection: close`, so the client never races a silent close). Draining
+// (graceful shutdown) does the same for every connection.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
+import type { Socket } from 'node:net';
 import { admissionRoutes } from '../admission/routes.js';
 import type { Evaluator, SecretCreator } from '../admission/handlers.js';
 import type { Metrics } from '../metrics/registry.js';
@@ -32,7 +36,20 @@ export function buildApp(options: AppOptions): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimitBytes ?? 7 * 1024 * 1024,
     ...(options.tls ? { https: { key: options.tls.key, cert: options.tls.cert } } : {}),
+    // While closing, a request on a still-open keep-alive connection is answered, not
+    // refused: a 503 would fail the admission (the apiserver does not retry it).
+    return503OnClosing: false,
   }) as unknown as FastifyInstance;
+
+  const connections: ConnectionState = { generation: 0, draining: false, ofSocket: new WeakMap() };
+  connectionStates.set(app.server, connections);
+  app.server.on('secureConnection', (socket: Socket) => connections.ofSocket.set(socket, connections.generation));
+  // A callback hook, not an async one: this runs on every admission request.
+  app.addHook('onRequest', (request, reply, done) => {
+    const generation = connections.ofSocket.get(request.raw.socket) ?? connections.generation;
+    if (connections.draining || generation < connections.generation) void reply.header('connection', 'close');
+    done();
+  });
 
   // AdmissionReviews are JSON only; anything else is a 415, not a parse attempt.
   app.removeContentTypeParser('text/plain');
@@ -57,7 +74,24 @@ export function buildApp(options: AppOptions): FastifyInstance {
   return app;
 }
 
+/** Which certificate each TLS connection was made with, and whether the app is draining. */
+interface ConnectionState {
+  generation: number;
+  draining: boolean;
+  ofSocket: WeakMap<Socket, number>;
+}
+
+const connectionStates = new WeakMap<object, ConnectionState>();
+
 /** Replaces the serving certificate of a running HTTPS app; new connections use it. */
 export function reloadTls(app: FastifyInstance, tls: { key: string; cert: string }): void {
   (app.server as HttpsServer).setSecureContext({ key: tls.key, cert: tls.cert });
+  const connections = connectionStates.get(app.server);
+  if (connections) connections.generation++;
+}
+
+/** From now on every response closes its keep-alive connection (graceful shutdown). */
+export function drainConnections(app: FastifyInstance): void {
+  const connections = connectionStates.get(app.server);
+  if (connections) connections.draining = true;
 }

@@ -24,11 +24,13 @@ export class WatchedCollection<T extends k8s.KubernetesObject> {
     path: string,
     list: () => Promise<k8s.KubernetesListObject<T>>,
     private readonly log: Logger,
-    labelSelector?: string,
+    /** the same selectors the list function uses (a name field selector lets RBAC scope the watch by resourceNames) */
+    selectors: { labelSelector?: string; fieldSelector?: string } = {},
   ) {
-    this.informer = k8s.makeInformer(
-      kubeConfig,
+    // makeInformer without its autostart, plus the field selector it does not pass on.
+    this.informer = new k8s.ListWatch<T>(
       path,
+      new k8s.Watch(kubeConfig),
       async () => {
         const result = await list();
         this.everListed = true;
@@ -37,7 +39,9 @@ export class WatchedCollection<T extends k8s.KubernetesObject> {
         for (const listener of this.listeners) listener();
         return result;
       },
-      labelSelector,
+      false,
+      selectors.labelSelector,
+      selectors.fieldSelector,
     );
     this.informer.on('error', (error: unknown) => this.restartLater(error));
   }

@@ -26,16 +26,11 @@ export interface LeaderCallbacks {
 
 type LeaseSpec = k8s.V1LeaseSpec;
 
-const toDate = (value: Date | string | undefined): Date | undefined => (value === undefined ? undefined : new Date(value));
-
 /**
- * A MicroTime as the apiserver insists on it (six fractional digits). client-node has no
- * serializer for MicroTime and would send a Date with three, which is refused; a string
- * passes through untouched.
+ * Lease times are MicroTime: the apiserver refuses the millisecond ISO strings a plain Date
+ * serialises to, so every time written goes through client-node's V1MicroTime.
  */
-function microTime(date: Date): Date {
-  return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z') as unknown as Date;
-}
+const microTime = (value: Date | string | number = Date.now()): k8s.V1MicroTime => new k8s.V1MicroTime(new Date(value).getTime());
 
 export class LeaderElector {
   private readonly api: k8s.CoordinationV1Api;
@@ -114,7 +109,7 @@ export class LeaderElector {
     return {
       holderIdentity: this.options.identity,
       leaseDurationSeconds: Math.ceil(this.options.leaseDurationMs / 1000),
-      acquireTime: microTime(takingOver ? now : (toDate(previous?.acquireTime) ?? now)),
+      acquireTime: microTime(takingOver || !previous?.acquireTime ? now : previous.acquireTime),
       renewTime: microTime(now),
       leaseTransitions: (previous?.leaseTransitions ?? 0) + (takingOver && previous?.holderIdentity ? 1 : 0),
     };
@@ -139,7 +134,7 @@ export class LeaderElector {
     const expired = Date.now() > this.observed.at + durationMs;
     if (holder && holder !== this.options.identity && !expired) return false;
     // Ours, released, or expired: write it with its resourceVersion, so two contenders cannot both win.
-    await this.api.replaceNamespacedLease({ name, namespace, body: { metadata: lease.metadata ?? {}, spec: this.spec(now, spec) } });
+    await this.api.replaceNamespacedLease({ name, namespace, body: { ...lease, spec: this.spec(now, spec) } });
     return true;
   }
 
@@ -150,7 +145,16 @@ export class LeaderElector {
     await this.api.replaceNamespacedLease({
       name,
       namespace,
-      body: { ...lease, spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime(new Date()), ...(lease.spec?.acquireTime ? { acquireTime: microTime(new Date(lease.spec.acquireTime)) } : {}) } },
+      body: {
+        ...lease,
+        spec: {
+          ...lease.spec,
+          holderIdentity: '',
+          leaseDurationSeconds: 1,
+          renewTime: microTime(),
+          ...(lease.spec?.acquireTime ? { acquireTime: microTime(lease.spec.acquireTime) } : {}),
+        },
+      },
     });
   }
 }

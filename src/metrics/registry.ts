@@ -3,8 +3,9 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { VaultMetrics } from '../vault/gateway.js';
 import type { HealthGauge } from '../vault/health.js';
+import type { TlsMetrics } from '../tls/selfManaged.js';
 
-export class Metrics implements VaultMetrics, HealthGauge {
+export class Metrics implements VaultMetrics, HealthGauge, TlsMetrics {
   readonly registry = new Registry();
   readonly admissionDuration = new Histogram({
     name: 'vaultgate_admission_duration_seconds',
@@ -101,6 +102,27 @@ export class Metrics implements VaultMetrics, HealthGauge {
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
+  readonly tlsReloads = new Counter({
+    name: 'vaultgate_tls_certificate_reloads_total',
+    help: 'Serving certificates swapped into the running server (renewals, rotations, mounted file changes)',
+    registers: [this.registry],
+  });
+  readonly tlsServingExpiry = new Gauge({
+    name: 'vaultgate_tls_serving_certificate_expiry_timestamp_seconds',
+    help: 'notAfter of the serving certificate this replica presents, as a Unix time',
+    registers: [this.registry],
+  });
+  readonly tlsSecretUpdates = new Counter({
+    name: 'vaultgate_tls_secret_updates_total',
+    help: 'Writes of the TLS Secret by the certificate leader, by plan step (bootstrap, restore, issue-serving, introduce-ca, retire-ca)',
+    labelNames: ['step'] as const,
+    registers: [this.registry],
+  });
+  readonly caBundleRegistrations = new Counter({
+    name: 'vaultgate_tls_ca_bundle_registrations_total',
+    help: 'Webhook entries whose caBundle the certificate leader set (first registration, rotation, or repair)',
+    registers: [this.registry],
+  });
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'vaultgate_' });
@@ -122,6 +144,19 @@ export class Metrics implements VaultMetrics, HealthGauge {
   forgetExternalSecret(name: string, namespace: string): void {
     for (const status of ['True', 'False']) this.esCondition.remove({ name, namespace, condition: 'Ready', status });
     this.esReconcileDuration.remove({ name, namespace });
+  }
+
+  servingCertificateLoaded(notAfterMs: number, reload: boolean): void {
+    this.tlsServingExpiry.set(notAfterMs / 1000);
+    if (reload) this.tlsReloads.inc();
+  }
+
+  tlsSecretUpdated(step: string): void {
+    this.tlsSecretUpdates.inc({ step });
+  }
+
+  caBundleRegistered(entries: number): void {
+    this.caBundleRegistrations.inc(entries);
   }
 
   // A store's server URL is tenant input: bounded in length so one cannot bloat every scrape.

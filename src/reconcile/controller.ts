@@ -92,7 +92,7 @@ export class Reconciler {
       '/api/v1/secrets',
       () => this.core.listSecretForAllNamespaces({ labelSelector: `${MANAGED_LABEL}=true` }),
       log,
-      `${MANAGED_LABEL}=true`,
+      { labelSelector: `${MANAGED_LABEL}=true` },
     );
     this.queue = this.newQueue();
     this.secrets = new SecretWriter(kubeConfig);

@@ -1,6 +1,8 @@
 // Certificate authority and leaf certificates for the webhook server (and for the local
 // test cluster). Keys come from node:crypto because forge's pure-JS RSA key generation
 // takes seconds; node-forge builds and signs the X.509 structures.
+// Invariant: every certificate starts a little in the past (clock skew) and a leaf never
+// outlives the limit it is given (its CA's notAfter).
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import forge from 'node-forge';
 
@@ -18,11 +20,30 @@ export interface LeafOptions {
   organizations?: string[];
   usage: 'server' | 'client' | 'both';
   validityDays?: number;
+  /** overrides validityDays; certificates that live seconds exist in tests of rotation */
+  validityMs?: number;
+  /** never valid past this instant (the signing CA's notAfter) */
+  notAfterLimit?: Date;
+  /** the instant validity counts from (default: now) */
+  issuedAt?: number;
+}
+
+export interface AuthorityOptions {
+  validityMs: number;
+  issuedAt?: number;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-/** Back-date certificates so small clock skews between processes don't reject them. */
+/**
+ * Back-date certificates so small clock skews between processes don't reject them: five
+ * minutes, or a tenth of the validity for certificates that live less than 50 minutes
+ * (otherwise the back-dating would be most of their life).
+ */
 const CLOCK_SKEW_MS = 5 * 60 * 1000;
+
+export function backdateMs(validityMs: number): number {
+  return Math.min(CLOCK_SKEW_MS, Math.floor(validityMs / 10));
+}
 
 function newRsaKeyPair(): forge.pki.rsa.KeyPair {
   const { privateKey } = generateKeyPairSync('rsa', {
@@ -42,18 +63,22 @@ function serialNumber(): string {
   return bytes.toString('hex');
 }
 
-function validity(cert: forge.pki.Certificate, days: number): void {
-  const now = Date.now();
-  cert.validity.notBefore = new Date(now - CLOCK_SKEW_MS);
-  cert.validity.notAfter = new Date(now + days * DAY_MS);
+function validity(cert: forge.pki.Certificate, validityMs: number, notAfterLimit?: Date, now = Date.now()): void {
+  cert.validity.notBefore = new Date(now - backdateMs(validityMs));
+  const notAfter = now + validityMs;
+  cert.validity.notAfter = new Date(notAfterLimit ? Math.min(notAfter, notAfterLimit.getTime()) : notAfter);
 }
 
 export function generateCertificateAuthority(commonName: string, validityDays = 3650): KeyPair {
+  return createCertificateAuthority(commonName, { validityMs: validityDays * DAY_MS });
+}
+
+export function createCertificateAuthority(commonName: string, options: AuthorityOptions): KeyPair {
   const keys = newRsaKeyPair();
   const cert = forge.pki.createCertificate();
   cert.publicKey = keys.publicKey;
   cert.serialNumber = serialNumber();
-  validity(cert, validityDays);
+  validity(cert, options.validityMs, undefined, options.issuedAt);
   const subject = [{ name: 'commonName', value: commonName }];
   cert.setSubject(subject);
   cert.setIssuer(subject);
@@ -73,7 +98,7 @@ export function issueCertificate(ca: KeyPair, options: LeafOptions): KeyPair {
   const cert = forge.pki.createCertificate();
   cert.publicKey = keys.publicKey;
   cert.serialNumber = serialNumber();
-  validity(cert, options.validityDays ?? 365);
+  validity(cert, options.validityMs ?? (options.validityDays ?? 365) * DAY_MS, options.notAfterLimit ?? caCert.validity.notAfter, options.issuedAt);
   const subject: forge.pki.CertificateField[] = [{ name: 'commonName', value: options.commonName }];
   for (const org of options.organizations ?? []) subject.push({ name: 'organizationName', value: org });
   cert.setSubject(subject);
@@ -96,9 +121,4 @@ export function issueCertificate(ca: KeyPair, options: LeafOptions): KeyPair {
   cert.setExtensions(extensions);
   cert.sign(caKey, forge.md.sha256.create());
   return { cert: forge.pki.certificateToPem(cert), key: forge.pki.privateKeyToPem(keys.privateKey) };
-}
-
-/** Milliseconds until the certificate's notAfter (negative once expired). */
-export function expiresInMs(certPem: string, now = Date.now()): number {
-  return forge.pki.certificateFromPem(certPem).validity.notAfter.getTime() - now;
 }

@@ -6,8 +6,10 @@
 // ones (the largest the apiserver stores) are decided back to back, against the same rate
 // with no big objects, in the same run: once with a 1 MB object inside the limits (1,000
 // entries) and once with one far over them (20,000 entries, refused by its size).
+// Last, vaultgate's resident memory (current and peak, from /proc) after all of that: what
+// the Deployment's memory request and limit are sized from.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
@@ -78,6 +80,14 @@ function review(uid: string): string {
 
 const NEIGHBOUR_RATE = 200;
 
+/** Resident memory of a process in MiB, now (VmRSS) and at its peak (VmHWM), from /proc. */
+async function residentMemory(pid: number | undefined): Promise<{ rssMiB: number; peakRssMiB: number } | undefined> {
+  if (pid === undefined) return undefined;
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
+  return status ? { rssMiB: kib('VmRSS') / 1024, peakRssMiB: kib('VmHWM') / 1024 } : undefined;
+}
+
 /** Big AdmissionReviews back to back, from a worker thread, until stopped: how long each took. */
 function bigStream(target: Target): { stop: () => Promise<number[]> } {
   const worker = new Worker(join(repoRoot, 'dist/test/bench/big-stream.js'), { workerData: target });
@@ -140,7 +150,7 @@ async function main(): Promise<void> {
       children.push(child);
       return child;
     };
-    start([
+    const vaultgateProcess = start([
       ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
       join(repoRoot, 'dist/src/cli/main.js'),
       'serve',
@@ -183,7 +193,9 @@ async function main(): Promise<void> {
       Object.entries(results).map(([name, r]) => [name, { throughputRps: median(r.rps), p50Ms: median(r.p50), p99Ms: median(r.p99), errors: r.errors }]),
     ) as Record<'vaultgate' | 'bare', { throughputRps: number; p50Ms: number; p99Ms: number; errors: number }>;
     const ratio = summary.vaultgate.throughputRps / summary.bare.throughputRps;
+    const smallOnlyMemory = await residentMemory(vaultgateProcess.pid);
     const neighbour = await noisyNeighbour(targets.vaultgate);
+    const memory = await residentMemory(vaultgateProcess.pid);
     const report = {
       date: new Date().toISOString(),
       rounds: ROUNDS,
@@ -194,6 +206,7 @@ async function main(): Promise<void> {
       throughputRatio: ratio,
       goals: { throughputRatioAtLeast: 0.8, p99AtMostMs: 2, met: ratio >= 0.8 && summary.vaultgate.p99Ms <= 2 },
       noisyNeighbour: neighbour,
+      vaultgateMemory: { afterSmallObjects: smallOnlyMemory, afterBigObjects: memory },
     };
     const fmt = (n: number) => n.toFixed(2);
     console.log(`admission benchmark (medians of ${ROUNDS} rounds, ${SECONDS}s each, warm cache)`);
@@ -205,7 +218,10 @@ async function main(): Promise<void> {
     for (const [name, r] of Object.entries(neighbour.beside)) {
       console.log(`  beside ${name.padEnd(20)}: p50 ${fmt(r.p50Ms)} ms, p99 ${fmt(r.p99Ms)} ms (p99 ratio ${fmt(r.p99Ms / neighbour.alone.p99Ms)}); ${r.bigDecided} big decided, median ${fmt(r.bigMedianMs)} ms each; errors ${r.errors}`);
     }
-    const out = join(repoRoot, '.cache/bench');
+    if (smallOnlyMemory) console.log(`vaultgate resident memory after the small-object runs: ${smallOnlyMemory.rssMiB.toFixed(0)} MiB now, ${smallOnlyMemory.peakRssMiB.toFixed(0)} MiB at peak`);
+    if (memory) console.log(`vaultgate resident memory after the 1 MB objects too: ${memory.rssMiB.toFixed(0)} MiB now, ${memory.peakRssMiB.toFixed(0)} MiB at peak`);
+    // BENCH_OUT: somewhere else than .cache/bench (e.g. when worktrees share one .cache).
+    const out = process.env.BENCH_OUT ?? join(repoRoot, '.cache/bench');
     await mkdir(out, { recursive: true });
     await writeFile(join(out, 'admission.json'), `${JSON.stringify(report, null, 2)}\n`);
   } finally {

@@ -1,18 +1,40 @@
-// `make dev`: the local stack, the real ESO controller and vaultgate side by side, in the
-// foreground until Ctrl-C or SIGTERM. vaultgate guards every ExternalSecret at admission;
-// ESO syncs those of the seeds' token-auth ClusterSecretStore "vault-backend" (no class),
-// vaultgate's reconciler those of "vault-vaultgate" (spec.controller: vaultgate), both on
-// the local OpenBao with a token that may read secret/*, so
-// manifests/examples/postgres-secret.yaml works as the README walks through, either way.
-// Writes .dev/env (KUBECONFIG, VAULT_ADDR, VAULT_TOKEN, PATH with kubectl and bao) and
-// prints one line containing "ready" once everything answers.
-import { mkdir, writeFile } from 'node:fs/promises';
+// `make dev`: the local stack with the real ESO controller and vaultgate side by side, in
+// the foreground until Ctrl-C or SIGTERM. vaultgate runs as the real `vaultgate serve`
+// process (its own ServiceAccount identity; its self-managed TLS, or the certificates of
+// `make certs` mounted when certs/ holds them), guards every ExternalSecret at admission and
+// reconciles those of ClusterSecretStore "vault-vaultgate" (spec.controller: vaultgate);
+// ESO syncs those of the seeds' token-auth store "vault-backend" (no class). Both read the
+// local OpenBao with a token that may read secret/*, so
+// manifests/examples/postgres-secret.yaml works as the README walks through. Writes
+// .dev/env (KUBECONFIG, VAULT_ADDR, VAULT_TOKEN, PATH with kubectl and bao) and prints one
+// line containing "ready" once everything answers.
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startEso, type RunningEso } from './eso.js';
 import { vaultClusterStore } from './fixtures.js';
+import { freePort } from './processes.js';
 import { repoRoot, startStack, type Stack } from './stack.js';
 import { policy, token } from './vaultApi.js';
-import { startVaultgate } from './vaultgate.js';
+import { registerWebhooks, startVaultgateProcess, type VaultgateProcess } from './vaultgateProcess.js';
+
+/** vaultgate on a free port, its webhooks registered by URL: with certs/ mounted if `make certs` made them. */
+/** ESO takes stores naming no class; vaultgate's reconciler those of class "vaultgate". */
+const RECONCILE = ['--reconcile', '--controller-class=vaultgate'];
+
+async function startDevVaultgate(stack: Stack): Promise<{ vaultgate: VaultgateProcess; tls: string }> {
+  const port = await freePort();
+  const url = `https://127.0.0.1:${port}`;
+  const certs = (name: string) => join(repoRoot, 'certs', name);
+  if (['ca.crt', 'tls.crt', 'tls.key'].every((name) => existsSync(certs(name)))) {
+    const ca = await readFile(certs('ca.crt'), 'utf8');
+    await registerWebhooks(stack, url, ca);
+    const vaultgate = await startVaultgateProcess(stack, { port, name: 'vaultgate', mounted: { certFile: certs('tls.crt'), keyFile: certs('tls.key') }, trust: ca, args: RECONCILE });
+    return { vaultgate, tls: 'mounted certs/ (make certs)' };
+  }
+  await registerWebhooks(stack, url);
+  return { vaultgate: await startVaultgateProcess(stack, { port, name: 'vaultgate', args: RECONCILE }), tls: 'self-managed (Secret vaultgate-system/vaultgate-tls)' };
+}
 
 /** The seeds' shared store, reading everything under secret/ with a token of its own. */
 async function seedDevStore(stack: Stack): Promise<void> {
@@ -37,14 +59,14 @@ ${vaultClusterStore(stack, 'vault-vaultgate', '{tokenSecretRef: {name: vault-tok
 async function main(): Promise<void> {
   console.log('vaultgate dev: building or locating server binaries, then starting etcd, kube-apiserver, kube-controller-manager, OpenBao and ESO ...');
   const stack = await startStack();
-  let server: Awaited<ReturnType<typeof startVaultgate>> | undefined;
+  let vaultgate: VaultgateProcess | undefined;
   let eso: RunningEso | undefined;
   let stopping = false;
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
     console.log('vaultgate dev: stopping');
-    await server?.close().catch(() => undefined);
+    await vaultgate?.stop().catch(() => undefined);
     await eso?.stop().catch(() => undefined);
     await stack.stop();
     process.exit(code);
@@ -54,8 +76,8 @@ async function main(): Promise<void> {
   try {
     await seedDevStore(stack);
     eso = await startEso(stack);
-    // ESO takes stores naming no class; vaultgate's reconciler those of class "vaultgate".
-    server = await startVaultgate(stack, { logLevel: process.env.VAULTGATE_LOG_LEVEL ?? 'info', reconciler: { controllerClass: 'vaultgate' } });
+    const started = await startDevVaultgate(stack);
+    vaultgate = started.vaultgate;
     const devDir = join(repoRoot, '.dev');
     await mkdir(devDir, { recursive: true });
     const env = [
@@ -65,11 +87,11 @@ async function main(): Promise<void> {
       `export BAO_ADDR='${stack.vault.addr}'`,
       `export BAO_TOKEN='${stack.vault.token}'`,
       `export PATH='${stack.binDir}':"$PATH"`,
-      `export VAULTGATE_URL='${server.url}'`,
+      `export VAULTGATE_URL='${vaultgate.url}'`,
       '',
     ].join('\n');
     await writeFile(join(devDir, 'env'), env, { mode: 0o600 });
-    console.log(`vaultgate dev: apiserver ${stack.apiserverUrl}, OpenBao ${stack.vault.addr}, vaultgate ${server.url}, ESO metrics ${eso.metricsUrl}`);
+    console.log(`vaultgate dev: apiserver ${stack.apiserverUrl}, OpenBao ${stack.vault.addr}, vaultgate ${vaultgate.url} (pid ${vaultgate.process.pid}, TLS ${started.tls}), ESO metrics ${eso.metricsUrl}`);
     console.log(`vaultgate dev: logs of every server in ${stack.dir}`);
     console.log('vaultgate dev: ready — run `source .dev/env`, then kubectl and bao work; Ctrl-C stops everything');
   } catch (error) {

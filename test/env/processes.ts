@@ -29,6 +29,8 @@ export class ServerProcess {
   readonly logFile: string;
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
+  /** how the last run ended (undefined while it runs) */
+  exitStatus: { code: number | null; signal: NodeJS.Signals | null } | undefined;
 
   constructor(
     readonly name: string,
@@ -51,9 +53,11 @@ export class ServerProcess {
     closeSync(log);
     live.add(child);
     this.child = child;
+    this.exitStatus = undefined;
     this.exited = new Promise((resolve) => {
-      child.once('exit', () => {
+      child.once('exit', (code, signal) => {
         live.delete(child);
+        this.exitStatus = { code, signal };
         resolve();
       });
       child.once('error', () => {
@@ -65,6 +69,16 @@ export class ServerProcess {
 
   get pid(): number | undefined {
     return this.child?.pid;
+  }
+
+  /** Sends a signal and returns at once (stop() is the graceful way that waits). */
+  signal(signal: NodeJS.Signals): void {
+    if (this.running) this.child?.kill(signal);
+  }
+
+  /** Resolves when the process has exited. */
+  waitExit(): Promise<void> {
+    return this.exited;
   }
 
   get running(): boolean {

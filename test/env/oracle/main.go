@@ -13,6 +13,13 @@
 //	{"op":"join","elems":["...",...]}                 path.Join
 //	{"op":"parsefloat","text":"..."}                  strconv.ParseFloat(text, 64), as IEEE bits
 //	{"op":"formatfloat","bits":"..."}                 strconv.FormatFloat(f, 'f', -1, 64)
+//	{"op":"template","name":"k","text":"...","data":{...}}
+//	                                                  text/template as ESO v0.20.4 renders one
+//	                                                  template.data entry (template.go here);
+//	                                                  output bytes as base64, or the parse or
+//	                                                  execution error text
+//	{"op":"base64","encoding":"std|url","text":"..."} base64.StdEncoding/URLEncoding.DecodeString
+//	{"op":"base32","text":"..."}                      base32.StdEncoding.DecodeString
 //
 // Invariant: every request gets exactly one answer line, even when Go panics (reported as
 // "panic") or the request is malformed (reported as "bad").
@@ -21,6 +28,8 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/base32"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -28,21 +37,28 @@ import (
 	"path"
 	"regexp"
 	"strconv"
+	"strings"
+	"text/template"
 	"time"
 
+	"github.com/Masterminds/sprig/v3"
 	"github.com/tidwall/gjson"
+	"sigs.k8s.io/yaml"
 )
 
 type request struct {
-	Op      string   `json:"op"`
-	JSON    string   `json:"json"`
-	Path    string   `json:"path"`
-	Numbers string   `json:"numbers"`
-	Pattern string   `json:"pattern"`
-	Input   string   `json:"input"`
-	Text    string   `json:"text"`
-	Elems   []string `json:"elems"`
-	Bits    string   `json:"bits"`
+	Op       string            `json:"op"`
+	Name     string            `json:"name"`
+	Data     map[string]string `json:"data"`
+	Encoding string            `json:"encoding"`
+	JSON     string            `json:"json"`
+	Path     string            `json:"path"`
+	Numbers  string            `json:"numbers"`
+	Pattern  string            `json:"pattern"`
+	Input    string            `json:"input"`
+	Text     string            `json:"text"`
+	Elems    []string          `json:"elems"`
+	Bits     string            `json:"bits"`
 }
 
 type answer map[string]any
@@ -112,6 +128,16 @@ func answerFor(req request) (a answer) {
 			a["error"] = err.Error()
 		}
 		return a
+	case "template":
+		return templateAnswer(req.Name, req.Text, req.Data)
+	case "base64":
+		enc := base64.StdEncoding
+		if req.Encoding == "url" {
+			enc = base64.URLEncoding
+		}
+		return decodedAnswer(enc.DecodeString(req.Text))
+	case "base32":
+		return decodedAnswer(base32.StdEncoding.DecodeString(req.Text))
 	case "formatfloat":
 		bits, err := strconv.ParseUint(req.Bits, 10, 64)
 		if err != nil {
@@ -120,6 +146,68 @@ func answerFor(req request) (a answer) {
 		return answer{"result": strconv.FormatFloat(math.Float64frombits(bits), 'f', -1, 64)}
 	}
 	return answer{"bad": "unknown op " + strconv.Quote(req.Op)}
+}
+
+// esoFuncs is ESO's template FuncMap (pkg/template/v2/template.go): sprig's TxtFuncMap (from
+// ESO's fork, by the replace in go.mod) without env and expandenv, plus ESO's own functions.
+// toYaml and fromYaml are copied from ESO (pkg/template/v2/yaml.go); the other ESO functions
+// (PKCS#12, PEM, JWK, getSecretKey, rsaDecrypt) are stubs that fail: vaultgate declines them,
+// so no case compares their output, but their names must parse as they do in ESO. Importing
+// ESO itself would compile some 840 packages (Kubernetes clients and providers) for this.
+var esoFuncs = func() template.FuncMap {
+	funcs := sprig.TxtFuncMap()
+	delete(funcs, "env")
+	delete(funcs, "expandenv")
+	funcs["toYaml"] = toYAML
+	funcs["fromYaml"] = fromYAML
+	for _, name := range []string{"pkcs12key", "pkcs12keyPass", "pkcs12cert", "pkcs12certPass", "pemToPkcs12", "pemToPkcs12Pass",
+		"fullPemToPkcs12", "fullPemToPkcs12Pass", "pemTruststoreToPKCS12", "pemTruststoreToPKCS12Pass", "filterPEM", "filterCertChain",
+		"jwkPublicKeyPem", "jwkPrivateKeyPem", "getSecretKey", "rsaDecrypt"} {
+		funcs[name] = func(...any) (string, error) { return "", fmt.Errorf("not in the oracle") }
+	}
+	return funcs
+}()
+
+// toYAML is ESO's (pkg/template/v2/yaml.go), verbatim.
+func toYAML(v any) string {
+	data, err := yaml.Marshal(v)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSuffix(string(data), "\n")
+}
+
+// fromYAML is ESO's (pkg/template/v2/yaml.go), verbatim.
+func fromYAML(str string) map[string]any {
+	m := map[string]any{}
+	if err := yaml.Unmarshal([]byte(str), &m); err != nil {
+		m["Error"] = err.Error()
+	}
+	return m
+}
+
+// templateAnswer renders one template the way ESO's execute does (same options, same data
+// type), without ESO's "unable to ... at key" wrapping, which vaultgate adds itself.
+func templateAnswer(name, text string, data map[string]string) answer {
+	if data == nil {
+		data = map[string]string{}
+	}
+	t, err := template.New(name).Option("missingkey=error").Funcs(esoFuncs).Parse(text)
+	if err != nil {
+		return answer{"parseError": err.Error()}
+	}
+	var out bytes.Buffer
+	if err := t.Execute(&out, data); err != nil {
+		return answer{"execError": err.Error()}
+	}
+	return answer{"output": base64.StdEncoding.EncodeToString(out.Bytes())}
+}
+
+func decodedAnswer(out []byte, err error) answer {
+	if err != nil {
+		return answer{"error": err.Error()}
+	}
+	return answer{"bytes": base64.StdEncoding.EncodeToString(out)}
 }
 
 func main() {
