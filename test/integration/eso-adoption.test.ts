@@ -46,8 +46,8 @@ spec:
     - {secretKey: POSTGRES_PASSWORD, remoteRef: {key: postgres-secret, property: POSTGRES_PASSWORD}}
 `);
   t.equal(applied.code, 0, applied.stderr);
+  // ESO may adopt it within milliseconds: what each writer wrote is read from managedFields.
   const atAdmission = await core.readNamespacedSecret({ namespace: 'db', name: 'postgres-secret' });
-  t.same(atAdmission.metadata?.ownerReferences ?? [], [], 'written at admission, before the ExternalSecret had a uid');
   const adopted = await waitFor('ESO adopts it', async () => {
     const secret = await core.readNamespacedSecret({ namespace: 'db', name: 'postgres-secret' });
     return secret.metadata?.ownerReferences?.some((ref) => ref.kind === 'ExternalSecret' && ref.controller) ? secret : undefined;
@@ -59,6 +59,12 @@ spec:
     return condition?.status === 'True' ? condition : undefined;
   });
   t.equal(ready.reason, 'SecretSynced');
+  const managers = Object.fromEntries((adopted.metadata?.managedFields ?? []).map((entry) => [entry.manager ?? '', entry.fieldsV1 as Record<string, unknown>]));
+  const admission = managers['vaultgate-admission'] as { 'f:data'?: object; 'f:metadata'?: { 'f:labels'?: object; 'f:annotations'?: object } } | undefined;
+  t.ok(admission?.['f:data'] && admission['f:metadata']?.['f:labels'] && admission['f:metadata']['f:annotations'], 'data, labels and annotations were written at admission');
+  const eso = managers['externalsecrets.external-secrets.io/postgres-secret'] as { 'f:metadata'?: Record<string, unknown> } | undefined;
+  t.same(Object.keys(eso ?? {}), ['f:metadata'], "ESO's write touched metadata only");
+  t.same(Object.keys(eso?.['f:metadata'] ?? {}), ['f:ownerReferences'], "ESO's write added the owner reference and nothing else");
   t.same(adopted.data, atAdmission.data, 'the data is what vaultgate wrote');
   t.same(adopted.metadata?.labels, atAdmission.metadata?.labels, 'the labels are what vaultgate wrote');
   t.same(adopted.metadata?.annotations, atAdmission.metadata?.annotations, 'the annotations are what vaultgate wrote (the data hash included)');
