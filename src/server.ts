@@ -6,7 +6,10 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { DEFAULT_LIMITS, type DecisionLimits, type FailureMode } from './core/facts.js';
 import { DecisionService } from './decision/service.js';
+import type { DryRunLimits } from './dryrun/routes.js';
+import { KubeAccessReviewer } from './kube/access.js';
 import { ClusterFacts } from './kube/cluster.js';
+import { KubeExternalSecretLister } from './kube/externalSecrets.js';
 import type { Logger } from './log.js';
 import { Metrics } from './metrics/registry.js';
 import { buildApp, reloadTls } from './http/app.js';
@@ -37,6 +40,8 @@ export interface ServerConfig {
   limits?: DecisionLimits;
   /** how often each store's Vault is probed for the vaultgate_vault_up metric */
   vaultHealthIntervalMs?: number;
+  /** bounds on the dry-run endpoints (defaults: DEFAULT_DRY_RUN_LIMITS) */
+  dryRun?: Partial<DryRunLimits>;
   logLevel: string;
 }
 
@@ -98,7 +103,14 @@ export async function startServer(config: ServerConfig, metrics = new Metrics())
     return problems;
   };
 
-  const running = buildApp({ evaluator: service, metrics, failureMode: config.failureMode, tls: { key: tls.key, cert: tls.cert }, readiness, logger });
+  const dryRun = {
+    decider: service,
+    reviewer: new KubeAccessReviewer(config.kubeConfig, { timeoutMs: config.vaultTimeoutMs, cacheTtlMs: 10_000 }),
+    policies: cluster,
+    externalSecrets: new KubeExternalSecretLister(config.kubeConfig, config.decisionDeadlineMs),
+    ...(config.dryRun ? { limits: config.dryRun } : {}),
+  };
+  const running = buildApp({ evaluator: service, metrics, failureMode: config.failureMode, tls: { key: tls.key, cert: tls.cert }, readiness, logger, dryRun });
   await cluster.start();
   await running.listen({ host: config.host, port: config.port });
   serving = true;

@@ -1,11 +1,12 @@
-// The HTTP layer: one fastify instance with the admission plugin, health, readiness and
-// metrics. TLS material is swapped in place (setSecureContext) so certificates rotate
+// The HTTP layer: one fastify instance with the admission plugin, the dry-run plugin,
+// health, readiness and metrics. TLS material is swapped in place (setSecureContext) so certificates rotate
 // without a restart or a failed request.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { admissionRoutes } from '../admission/routes.js';
 import type { Evaluator } from '../admission/handlers.js';
+import { dryRunRoutes, type DryRunRoutesOptions } from '../dryrun/routes.js';
 import type { Metrics } from '../metrics/registry.js';
 
 export interface AppOptions {
@@ -21,6 +22,8 @@ export interface AppOptions {
   logLevel?: string;
   /** AdmissionReviews carry the object twice (object, oldObject); objects are ≤ 3 MiB */
   bodyLimitBytes?: number;
+  /** serve POST /v1/dry-run and /v1/dry-run/policy (and their OpenAPI document) */
+  dryRun?: Omit<DryRunRoutesOptions, 'metrics'>;
 }
 
 export function buildApp(options: AppOptions): FastifyInstance {
@@ -52,6 +55,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     return options.metrics.registry.metrics();
   });
   void app.register(admissionRoutes, { evaluator: options.evaluator, metrics: options.metrics, failureMode: options.failureMode });
+  if (options.dryRun) void app.register(dryRunRoutes, { ...options.dryRun, metrics: options.metrics });
   return app;
 }
 
