@@ -1,9 +1,12 @@
 #!/usr/bin/env node
-// vaultgate's command line: `vaultgate serve` runs the webhook server.
+// vaultgate's command line: `vaultgate serve` runs the webhook server; `vaultgate check`
+// asks a running one for its verdict on manifests (src/cli/check.ts).
 import * as k8s from '@kubernetes/client-node';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_LIMITS } from '../core/facts.js';
+import { DEFAULT_DRY_RUN_LIMITS } from '../dryrun/routes.js';
 import { DEFAULTS, startServer, type TlsSource } from '../server.js';
+import { checkCommand } from './check.js';
 
 const positiveInt = (value: string) => {
   const n = Number(value);
@@ -34,6 +37,10 @@ export function program(): Command {
     .option('--max-paths <n>', 'distinct Vault paths one ExternalSecret may read', positiveInt, DEFAULT_LIMITS.maxPaths)
     .option('--max-find-names <n>', 'secrets one dataFrom.find may list', positiveInt, DEFAULT_LIMITS.maxFindNames)
     .option('--vault-health-interval <ms>', "how often each store's Vault is probed (metrics and logs only, never readiness)", positiveInt, DEFAULTS.vaultHealthIntervalMs)
+    .option('--dry-run-max-bytes <n>', 'largest body POST /v1/dry-run accepts (413 beyond)', positiveInt, DEFAULT_DRY_RUN_LIMITS.maxBodyBytes)
+    .option('--dry-run-max-documents <n>', 'objects (documents and List items) one dry run may hold (400 beyond)', positiveInt, DEFAULT_DRY_RUN_LIMITS.maxObjects)
+    .option('--dry-run-timeout <ms>', 'time one dry run may take (503 beyond)', positiveInt, DEFAULT_DRY_RUN_LIMITS.timeoutMs)
+    .option('--dry-run-max-cluster-objects <n>', 'ExternalSecrets one policy impact check may judge (503 beyond)', positiveInt, DEFAULT_DRY_RUN_LIMITS.maxClusterObjects)
     .option('--log-level <level>', 'pino log level', 'info')
     .action(async (options: {
       kubeconfig?: string;
@@ -54,6 +61,10 @@ export function program(): Command {
       maxPaths: number;
       maxFindNames: number;
       vaultHealthInterval: number;
+      dryRunMaxBytes: number;
+      dryRunMaxDocuments: number;
+      dryRunTimeout: number;
+      dryRunMaxClusterObjects: number;
       logLevel: string;
     }) => {
       if (Boolean(options.tlsCertFile) !== Boolean(options.tlsKeyFile)) {
@@ -80,17 +91,26 @@ export function program(): Command {
         decisionDeadlineMs: options.decisionDeadline,
         limits: { maxEntries: options.maxEntries, maxPaths: options.maxPaths, maxFindNames: options.maxFindNames },
         vaultHealthIntervalMs: options.vaultHealthInterval,
+        dryRun: {
+          maxBodyBytes: options.dryRunMaxBytes,
+          maxObjects: options.dryRunMaxDocuments,
+          timeoutMs: options.dryRunTimeout,
+          maxClusterObjects: options.dryRunMaxClusterObjects,
+        },
         logLevel: options.logLevel,
       });
       const shutdown = () => void server.close().then(() => process.exit(0));
       process.once('SIGTERM', shutdown);
       process.once('SIGINT', shutdown);
     });
+  cli.addCommand(checkCommand());
   return cli;
 }
 
 if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/vaultgate')) {
   program().parseAsync(process.argv).catch((error: unknown) => {
+    // `check` reports usage errors itself (commander has printed them): exit 2, or 0 after --help.
+    if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : 2);
     console.error(`vaultgate: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);
   });
