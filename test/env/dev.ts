@@ -2,10 +2,12 @@
 // admission, in the foreground until Ctrl-C or SIGTERM. Sets up the seeds' token-auth
 // ClusterSecretStore "vault-backend" on the local OpenBao (token with read on secret/*),
 // so manifests/examples/postgres-secret.yaml works as the README walks through. Writes
-// .dev/env (KUBECONFIG, VAULT_ADDR, VAULT_TOKEN, PATH with kubectl and bao) and prints one
-// line containing "ready" once everything answers.
+// .dev/env (KUBECONFIG, VAULT_ADDR, VAULT_TOKEN, PATH with kubectl and bao, and
+// VAULTGATE_SERVER, VAULTGATE_CA, VAULTGATE_TOKEN and a `vaultgate` command for a bare
+// `vaultgate check`) and prints one line containing "ready" once everything answers.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { checkEnvironment } from './callers.js';
 import { startEso, type RunningEso } from './eso.js';
 import { vaultClusterStore } from './fixtures.js';
 import { repoRoot, startStack, type Stack } from './stack.js';
@@ -53,6 +55,7 @@ async function main(): Promise<void> {
     server = await startVaultgate(stack, { logLevel: process.env.VAULTGATE_LOG_LEVEL ?? 'info' });
     const devDir = join(repoRoot, '.dev');
     await mkdir(devDir, { recursive: true });
+    const check = await checkEnvironment(stack, server, devDir);
     const env = [
       `export KUBECONFIG='${stack.kubeconfigPath}'`,
       `export VAULT_ADDR='${stack.vault.addr}'`,
@@ -61,6 +64,8 @@ async function main(): Promise<void> {
       `export BAO_TOKEN='${stack.vault.token}'`,
       `export PATH='${stack.binDir}':"$PATH"`,
       `export VAULTGATE_URL='${server.url}'`,
+      ...Object.entries(check.env).map(([name, value]) => `export ${name}='${value}'`),
+      `export PATH='${check.binDir}':"$PATH"`,
       '',
     ].join('\n');
     await writeFile(join(devDir, 'env'), env, { mode: 0o600 });
