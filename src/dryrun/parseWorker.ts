@@ -2,6 +2,7 @@
 // batches, so the main thread can start deciding while the rest is still being parsed and
 // never parses a byte itself. One body per worker at a time; the main thread terminates a
 // worker whose request ran out of time, which is how a runaway parse is stopped.
+import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { BodyRejected, prepareBody, type PrepareOptions, type PreparedEntry } from './documents.js';
 
@@ -42,6 +43,16 @@ function parse(request: ParseRequest): void {
     flush();
     const message = error instanceof Error ? error.message : String(error);
     post(error instanceof BodyRejected ? { type: 'rejected', message } : { type: 'failed', message });
+  }
+}
+
+// Reading a tenant's YAML must yield the CPU to admissions: on Linux a thread's nice value is
+// its own, so this lowers only this worker (elsewhere it would lower the whole process).
+if (process.platform === 'linux') {
+  try {
+    setPriority(0, 10);
+  } catch {
+    // not permitted: the worker still runs apart from the event loop
   }
 }
 
