@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := build
 export GOTOOLCHAIN ?= local
 
-.PHONY: install build test test-unit dev bench clean servers
+.PHONY: install build test test-unit dev bench bench-dryrun clean servers
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -35,6 +35,10 @@ dev: install build
 ## bench: admission benchmarks (test/bench)
 bench: install build
 	node dist/test/bench/admission.bench.js
+
+## bench-dryrun: dry-run verdicts per second for a 1,000-object file; results in .cache/bench/dryrun.json
+bench-dryrun: install build
+	node dist/test/bench/dryrun.bench.js
 
 clean:
 	rm -rf dist .tap
