@@ -95,12 +95,12 @@ export function* prepareBody(bytes: Uint8Array, options: PrepareOptions): Genera
         count();
         const line = raw.itemLine?.(i) ?? raw.source.line;
         const source: Source = { document: raw.source.document, item: i, ...(line !== undefined ? { line } : {}) };
-        yield isList(items[i]) ? { type: 'error', source, message: 'a List inside a List is not read' } : classify(items[i], source, options);
+        yield isList(items[i]) ? { type: 'error', source, message: 'a List inside a List is not read' } : classifySafely(items[i], source, options);
       }
       continue;
     }
     count();
-    yield classify(raw.value, raw.source, options);
+    yield classifySafely(raw.value, raw.source, options);
   }
 }
 
@@ -161,6 +161,15 @@ function schemaProblem(value: unknown): string | undefined {
       return field ? `${field} ${e.message}` : e.message;
     });
   return `not a Kubernetes object: ${problems.join('; ')}`;
+}
+
+/** One hostile document (nested past the stack, say) is that document's error, not the body's. */
+function classifySafely(value: unknown, source: Source, options: PrepareOptions): PreparedEntry {
+  try {
+    return classify(value, source, options);
+  } catch (error) {
+    return { type: 'error', source, message: clip(`could not be read: ${error instanceof Error ? error.message : String(error)}`) };
+  }
 }
 
 function classify(value: unknown, source: Source, options: PrepareOptions): PreparedEntry {

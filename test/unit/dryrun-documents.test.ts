@@ -77,6 +77,15 @@ t.test('JSON: a byte-order mark is fine, broken JSON and __proto__ are errors', 
   t.equal(proto?.type, 'error');
 });
 
+t.test('an ExternalSecret nested past the stack is its own error, and the next one is still read', async (t) => {
+  const deep = `{"apiVersion":"external-secrets.io/v1","kind":"ExternalSecret","metadata":{"name":"deep"},"spec":${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}}`;
+  const entries = read(`apiVersion: v1\nkind: List\nitems: []\n---\n${deep}\n---\n${externalSecret('after')}`);
+  t.same(entries.map((e) => e.type), ['error', 'externalSecret']);
+  const json = read(`{"apiVersion":"v1","kind":"List","items":[${deep}]}`, { format: 'json' });
+  t.same(json.map((e) => e.type), ['error']);
+  t.match(json[0]?.type === 'error' ? json[0].message : '', /could not be read|not valid JSON/);
+});
+
 t.test('limits: objects counted across documents and List items; bytes must be UTF-8', async (t) => {
   t.throws(() => read(Array.from({ length: 4 }, (_, i) => externalSecret(`e${i}`)).join('---\n'), { maxObjects: 3 }), new BodyRejected('the body holds more than 3 objects (documents and List items); send at most 3 per request'));
   t.throws(() => read(`apiVersion: v1\nkind: List\nitems: [${Array.from({ length: 4 }, () => '{apiVersion: v1, kind: ConfigMap}').join(', ')}]\n`, { maxObjects: 3 }), { statusCode: 400, message: /more than 3 objects/ });
