@@ -90,7 +90,8 @@ export function policyExitCode(result: PolicyImpactResult): number {
 
 export function policyText(file: string, result: PolicyImpactResult): string {
   const out: string[] = [];
-  const policy = `VaultPathPolicy ${result.policy} (${result.change === 'created' ? 'new' : 'changed'}, from "${file}")`;
+  const names = result.policies.map((p) => `${p.name} (${p.change === 'created' ? 'new' : 'changed'})`).join(', ');
+  const policy = `${result.policies.length === 1 ? 'VaultPathPolicy' : 'VaultPathPolicies'} ${names} from "${file}"`;
   if (result.newlyDenied.length > 0) {
     out.push(`Error from vaultgate (Denied): ${policy} would newly deny ${plural(result.newlyDenied.length, 'ExternalSecret')}:`);
     for (const denied of result.newlyDenied) out.push(indent(denied.message));
@@ -103,6 +104,6 @@ export function policyText(file: string, result: PolicyImpactResult): string {
     }
   }
   const s = result.summary;
-  out.push(`${plural(s.externalSecrets, 'ExternalSecret')} in the cluster, ${s.reconsidered} selected by the current or the candidate policy: ${s.newlyDenied} newly denied, ${s.newlyAllowed} newly allowed`);
+  out.push(`${plural(s.externalSecrets, 'ExternalSecret')} in the cluster, ${s.reconsidered} selected by a candidate or the policy it replaces: ${s.newlyDenied} newly denied, ${s.newlyAllowed} newly allowed`);
   return `${out.join('\n')}\n`;
 }

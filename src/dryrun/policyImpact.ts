@@ -1,8 +1,8 @@
-// "If this VaultPathPolicy were applied, which existing ExternalSecrets would it deny, and
-// which would it let through?" Every ExternalSecret in the cluster is decided twice by the
-// same DecisionService, once with the policies as they are and once with the candidate in
-// place of the policy of its name; only the difference is reported, in admission's words.
-// An ExternalSecret that neither the current policy of that name nor the candidate selects
+// "If these VaultPathPolicies were applied, which existing ExternalSecrets would they deny,
+// and which would they let through?" Every ExternalSecret in the cluster is decided twice by
+// the same DecisionService, once with the policies as they are and once with each candidate
+// in place of the policy of its name; only the difference is reported, in admission's words.
+// An ExternalSecret that neither a candidate nor the policy it replaces selects
 // (policyApplies, the selection the decision itself uses) cannot change and is not
 // re-decided. Invariant: bounded like a dry run (objects listed, decisions in flight, the
 // request's deadline); a partial answer is never given as a whole one.
@@ -48,7 +48,7 @@ const without = (findings: Finding[], others: Finding[]) => {
   return findings.filter((finding) => !known.has(findingKey(finding)));
 };
 
-/** Why vaultgate would not accept the candidate (the CRD refuses the same patterns). */
+/** Why vaultgate would not accept a candidate (the CRD refuses the same patterns). */
 export function candidateProblems(candidate: VaultPathPolicy): string[] {
   const problems: string[] = [];
   if (!nameOf(candidate)) problems.push('metadata.name is required');
@@ -56,22 +56,31 @@ export function candidateProblems(candidate: VaultPathPolicy): string[] {
   return [...problems, ...policyProblems(candidate)];
 }
 
-export async function policyImpact(candidate: VaultPathPolicy, context: ImpactContext): Promise<PolicyImpactResult> {
-  const problems = candidateProblems(candidate);
-  if (problems.length > 0) throw new CandidateRejected(`VaultPathPolicy ${JSON.stringify(nameOf(candidate))} would be refused:\n  ${problems.join('\n  ')}`);
+function rejectUnusable(candidates: readonly VaultPathPolicy[]): void {
+  const refusals = candidates.flatMap((candidate) => {
+    const problems = candidateProblems(candidate);
+    return problems.length > 0 ? [`VaultPathPolicy ${JSON.stringify(nameOf(candidate))} would be refused:\n  ${problems.join('\n  ')}`] : [];
+  });
+  const names = candidates.map(nameOf);
+  const twice = names.filter((name, i) => name && names.indexOf(name) !== i);
+  if (twice.length > 0) refusals.push(`VaultPathPolicy ${JSON.stringify(twice[0])} is given more than once`);
+  if (refusals.length > 0) throw new CandidateRejected(refusals.join('\n'));
+}
+
+export async function policyImpact(candidates: readonly VaultPathPolicy[], context: ImpactContext): Promise<PolicyImpactResult> {
+  rejectUnusable(candidates);
   const current = context.policies.pathPolicies();
   if (current.state !== 'ok') {
     throw new ImpactUnavailable(`the current VaultPathPolicies are not known: ${current.state === 'missing' ? 'VaultPathPolicy API not installed' : current.reason}`);
   }
-  const name = nameOf(candidate);
-  const replaced = current.value.find((policy) => nameOf(policy) === name);
-  const proposed = [...current.value.filter((policy) => nameOf(policy) !== name), candidate];
-  const selectors = replaced ? [replaced, candidate] : [candidate];
+  const names = new Set(candidates.map(nameOf));
+  const replaced = current.value.filter((policy) => names.has(nameOf(policy)));
+  const proposed = [...current.value.filter((policy) => !names.has(nameOf(policy))), ...candidates];
+  const selectors = [...replaced, ...candidates];
   const externalSecrets = await context.externalSecrets.list(context.maxExternalSecrets, context.signal);
 
   const result: PolicyImpactResult = {
-    policy: name,
-    change: replaced ? 'changed' : 'created',
+    policies: candidates.map((candidate) => ({ name: nameOf(candidate), change: replaced.some((policy) => nameOf(policy) === nameOf(candidate)) ? 'changed' : 'created' })),
     newlyDenied: [],
     newlyAllowed: [],
     summary: { externalSecrets: externalSecrets.length, reconsidered: 0, newlyDenied: 0, newlyAllowed: 0 },

@@ -255,10 +255,10 @@ export const dryRunRoutes: FastifyPluginAsync<DryRunRoutesOptions> = async (pare
   });
 
   const policySchema = {
-    summary: 'Which existing ExternalSecrets a VaultPathPolicy would newly deny or allow',
+    summary: 'Which existing ExternalSecrets candidate VaultPathPolicies would newly deny or allow',
     description:
-      'A candidate VaultPathPolicy (new, or a changed version of one that exists). Every ExternalSecret in the cluster is decided with the ' +
-      'current policies and with the candidate in place of the policy of its name. The caller must be allowed to create VaultPathPolicies.',
+      'One or more candidate VaultPathPolicies (new, or changed versions of ones that exist). Every ExternalSecret in the cluster is decided with the ' +
+      'current policies and with each candidate in place of the policy of its name. The caller must be allowed to create VaultPathPolicies.',
     security: SECURITY,
     headers: BearerHeaders,
     body: CONTENT_SCHEMA(KubernetesDocument),
@@ -268,8 +268,8 @@ export const dryRunRoutes: FastifyPluginAsync<DryRunRoutesOptions> = async (pare
   app.post('/v1/dry-run/policy', { schema: policySchema, bodyLimit: limits.maxBodyBytes, onRequest: admit(POLICY_ATTRIBUTES), onResponse: finish, onRequestAbort: abandon }, async (request, reply) => {
     const state = stateOf(request);
     try {
-      const candidate = await onePolicy(entriesOf(request, 'VaultPathPolicy', state));
-      const result = await policyImpact(candidate, {
+      const candidates = await policiesOf(entriesOf(request, 'VaultPathPolicy', state));
+      const result = await policyImpact(candidates, {
         decider: options.decider,
         policies: options.policies,
         externalSecrets: options.externalSecrets,
@@ -278,7 +278,7 @@ export const dryRunRoutes: FastifyPluginAsync<DryRunRoutesOptions> = async (pare
         signal: state.controller.signal,
       });
       observe('policy', 200, state);
-      request.log.info({ user: state.caller.username, policy: result.policy, ...result.summary }, 'policy impact');
+      request.log.info({ user: state.caller.username, policies: result.policies.map((p) => p.name), ...result.summary }, 'policy impact');
       return reply.code(200).send(result);
     } catch (error) {
       throw asCallerError(error, state);
@@ -296,17 +296,16 @@ async function reviewed<T>(ask: () => Promise<T>): Promise<T> {
   }
 }
 
-/** The policy check takes exactly one VaultPathPolicy. */
-async function onePolicy(batches: AsyncIterable<PreparedEntry[]>): Promise<VaultPathPolicy> {
+/** The policy check takes VaultPathPolicies and nothing else. */
+async function policiesOf(batches: AsyncIterable<PreparedEntry[]>): Promise<VaultPathPolicy[]> {
   const entries: PreparedEntry[] = [];
   for await (const batch of batches) entries.push(...batch);
-  const where = (entry: PreparedEntry) => `document ${entry.source.document}${entry.source.line ? `, line ${entry.source.line}` : ''}`;
+  const where = (entry: PreparedEntry) => `document ${entry.source.document}${entry.source.item !== undefined ? ` item ${entry.source.item}` : ''}${entry.source.line ? ` (line ${entry.source.line})` : ''}`;
   const error = entries.find((entry) => entry.type === 'error');
   if (error?.type === 'error') throw new HttpError(400, `${where(error)}: ${error.message}`);
-  const policy = entries[0];
-  if (entries.length !== 1 || policy?.type !== 'policy') {
-    const kinds = entries.map((entry) => (entry.type === 'error' ? 'error' : entry.kind)).join(', ');
-    throw new HttpError(400, `send exactly one vaultgate.dev/v1alpha1 VaultPathPolicy; the body holds ${entries.length} object(s)${kinds ? ` (${kinds})` : ''}`);
-  }
-  return policy.object as VaultPathPolicy;
+  const other = entries.find((entry) => entry.type !== 'policy');
+  if (other && other.type !== 'error') throw new HttpError(400, `${where(other)}: ${other.kind} ${other.name}: send only vaultgate.dev/v1alpha1 VaultPathPolicies`);
+  const policies = entries.flatMap((entry) => (entry.type === 'policy' ? [entry.object as VaultPathPolicy] : []));
+  if (policies.length === 0) throw new HttpError(400, 'send at least one vaultgate.dev/v1alpha1 VaultPathPolicy');
+  return policies;
 }

@@ -144,8 +144,13 @@ const ObjectRef = {
 };
 
 export const PolicyImpactResult = Type.Object({
-  policy: Type.String({ description: 'name of the candidate VaultPathPolicy' }),
-  change: Type.Enum(['created', 'changed'], { description: 'whether a policy of that name exists' }),
+  policies: Type.Array(
+    Type.Object({
+      name: Type.String({ description: 'name of a candidate VaultPathPolicy' }),
+      change: Type.Enum(['created', 'changed'], { description: 'whether a policy of that name exists' }),
+    }),
+    { description: 'the candidates, in the order of the body' },
+  ),
   newlyDenied: Type.Array(
     Type.Object({
       ...ObjectRef,
@@ -161,7 +166,7 @@ export const PolicyImpactResult = Type.Object({
   ),
   summary: Type.Object({
     externalSecrets: Type.Integer({ description: 'ExternalSecrets in the cluster' }),
-    reconsidered: Type.Integer({ description: 'those the current or the candidate policy selects (the others cannot change)' }),
+    reconsidered: Type.Integer({ description: 'those a candidate or the policy it replaces selects (the others cannot change)' }),
     newlyDenied: Type.Integer(),
     newlyAllowed: Type.Integer(),
   }),

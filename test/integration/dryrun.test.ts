@@ -212,7 +212,7 @@ t.test('a policy that removes a namespace\'s access lists exactly the ExternalSe
   const narrow = await asPlatform(['--policy', join(policies, 'narrow.yaml'), '-o', 'json']);
   t.equal(narrow.code, 1, narrow.stderr);
   const impact = JSON.parse(narrow.stdout) as PolicyImpactResult;
-  t.equal(impact.change, 'changed');
+  t.same(impact.policies, [{ name: 'tenant-paths', change: 'changed' }]);
   t.same(impact.newlyDenied.map((d) => `${d.namespace}/${d.name}`), ['payments/stripe-1', 'payments/stripe-2']);
   t.same(impact.newlyAllowed, []);
   t.same(impact.newlyDenied[0]?.violations.map((v) => `${v.field}: ${v.message}`), ['spec.data[0].remoteRef.key: namespace "payments" may not read secret/payments/stripe (policy tenant-paths)']);

@@ -145,10 +145,10 @@ t.test('--policy: what the candidate would newly deny, exit 1; nothing, exit 0',
   const narrow = await check({ policy: join(root, 'narrow.yaml'), token: 'platform-token' });
   t.equal(narrow.code, 1, narrow.stderr);
   t.same(narrow.stdout.trimEnd().split('\n'), [
-    `Error from vaultgate (Denied): VaultPathPolicy tenant-paths (changed, from "${root}/narrow.yaml") would newly deny 1 ExternalSecret:`,
+    `Error from vaultgate (Denied): VaultPathPolicy tenant-paths (changed) from "${root}/narrow.yaml" would newly deny 1 ExternalSecret:`,
     '  ExternalSecret payments/stripe:',
     '    spec.data[0].remoteRef.key: namespace "payments" may not read secret/payments/stripe (policy tenant-paths)',
-    '1 ExternalSecret in the cluster, 1 selected by the current or the candidate policy: 1 newly denied, 0 newly allowed',
+    '1 ExternalSecret in the cluster, 1 selected by a candidate or the policy it replaces: 1 newly denied, 0 newly allowed',
   ]);
   const same = await check({ policy: join(root, 'same.json'), token: 'platform-token', output: 'json' });
   t.equal(same.code, 0);

@@ -215,12 +215,12 @@ t.test('policy impact: who may ask, what a candidate must be, and what it would 
   t.match((invalid.json() as ErrorBody).message, 'spec.allow[0] "secret/*/admin": * is only allowed at the end of a pattern');
   const notPolicy = await ask({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } });
   t.equal(notPolicy.statusCode, 400);
-  t.match((notPolicy.json() as ErrorBody).message, 'exactly one vaultgate.dev/v1alpha1 VaultPathPolicy');
+  t.equal((notPolicy.json() as ErrorBody).message, 'document 1: ConfigMap x: send only vaultgate.dev/v1alpha1 VaultPathPolicies');
 
   const removesAccess = await ask(tenantPolicy(['secret/shared/*']));
   t.equal(removesAccess.statusCode, 200, removesAccess.body);
   const impact = removesAccess.json() as PolicyImpactResult;
-  t.equal(impact.change, 'changed');
+  t.same(impact.policies, [{ name: 'tenant-paths', change: 'changed' }]);
   t.same(impact.newlyDenied.map((d) => `${d.namespace}/${d.name}`), ['payments/stripe'], 'exactly the ExternalSecret it breaks');
   t.same(impact.newlyDenied[0]?.violations.map((v) => v.check), ['policy']);
   t.match(impact.newlyDenied[0]?.message, 'ExternalSecret payments/stripe:\n  spec.data[0].remoteRef.key: namespace "payments" may not read secret/payments/stripe');
@@ -233,9 +233,17 @@ t.test('policy impact: who may ask, what a candidate must be, and what it would 
 
   const lockdown = tenantPolicy([], 'lockdown');
   const created = (await ask({ ...lockdown, spec: { ...lockdown.spec, deny: ['secret/payments/*'] } })).json() as PolicyImpactResult;
-  t.equal(created.change, 'created');
+  t.same(created.policies, [{ name: 'lockdown', change: 'created' }]);
   t.same(created.newlyDenied.map((d) => d.name), ['stripe'], 'a new policy\'s deny wins over the existing allow');
   t.match(created.newlyDenied[0]?.violations[0]?.policy, 'lockdown');
+
+  const both = { apiVersion: 'v1', kind: 'List', items: [tenantPolicy(['secret/{namespace}/*', 'secret/postgres-secret']), { ...lockdown, spec: { ...lockdown.spec, deny: ['secret/payments/*'] } }] };
+  const together = (await ask(both)).json() as PolicyImpactResult;
+  t.same(together.policies, [{ name: 'tenant-paths', change: 'changed' }, { name: 'lockdown', change: 'created' }], 'several candidates at once');
+  t.same([together.newlyDenied.map((d) => d.name), together.newlyAllowed.map((a) => a.name)], [['stripe'], ['legacy']]);
+  const twice = await ask({ apiVersion: 'v1', kind: 'List', items: [lockdown, lockdown] });
+  t.equal(twice.statusCode, 400);
+  t.match((twice.json() as ErrorBody).message, 'VaultPathPolicy "lockdown" is given more than once');
 });
 
 t.test('policy impact is bounded', async (t) => {
