@@ -106,8 +106,13 @@ async function judgeEntry(entry: PreparedEntry, context: JudgeContext, mayCreate
       const verdict = await context.limit(async () => {
         await nextTurn();
         context.signal.throwIfAborted();
-        return decide(entry, namespace, context);
+        return decide(entry, namespace, context).catch((error: unknown) => {
+          // One object that cannot be decided (its review worker died) is that object's error.
+          if (context.signal.aborted) throw error;
+          return error instanceof Error ? error : new Error(String(error));
+        });
       });
+      if (verdict instanceof Error) return { ...described(entry, namespace), outcome: 'error', message: `vaultgate could not decide: ${verdict.message}` };
       return verdictResult(entry, namespace, verdict);
     }
   }

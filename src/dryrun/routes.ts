@@ -9,7 +9,7 @@
 // objects per body (400), requests in flight (429), time (503).
 import swagger from '@fastify/swagger';
 import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyRequest, FastifySchema } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import pLimit from 'p-limit';
 import type { Registry } from 'prom-client';
@@ -175,16 +175,24 @@ export const dryRunRoutes: FastifyPluginAsync<DryRunRoutesOptions> = async (pare
     const timer = setTimeout(() => controller.abort(new DeadlineExceeded('the dry run', limits.timeoutMs)), limits.timeoutMs);
     states.set(request, { caller, controller, timer, started: performance.now() });
   };
-  const finish = async (request: FastifyRequest) => {
+  const release = (request: FastifyRequest): RequestState | undefined => {
     const state = states.get(request);
-    if (!state) return;
+    if (!state) return undefined;
     states.delete(request);
     clearTimeout(state.timer);
     inFlight--;
+    return state;
+  };
+  /** onResponse: every answer is counted, refusals (401, 413, 429, ...) included. */
+  const finish = async (request: FastifyRequest, reply: FastifyReply) => {
+    const state = release(request);
+    const endpoint = request.routeOptions.url === '/v1/dry-run/policy' ? 'policy' : 'dry-run';
+    metrics.requests.inc({ endpoint, code: String(reply.statusCode) });
+    if (state) metrics.duration.observe({ endpoint }, (performance.now() - state.started) / 1000);
   };
   const abandon = async (request: FastifyRequest) => {
     states.get(request)?.controller.abort(new Error('the caller went away'));
-    await finish(request);
+    release(request);
   };
 
   const stateOf = (request: FastifyRequest): RequestState => {
@@ -209,11 +217,6 @@ export const dryRunRoutes: FastifyPluginAsync<DryRunRoutesOptions> = async (pare
     if (error instanceof AccessReviewUnavailable || error instanceof TooManyExternalSecrets || error instanceof ListUnavailable) return new HttpError(503, error.message);
     if (error instanceof Error && 'statusCode' in error && typeof error.statusCode === 'number') return new HttpError(error.statusCode, error.message);
     return error;
-  };
-
-  const observe = (endpoint: string, code: number, state: RequestState) => {
-    metrics.requests.inc({ endpoint, code: String(code) });
-    metrics.duration.observe({ endpoint }, (performance.now() - state.started) / 1000);
   };
 
   app.get('/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
@@ -246,7 +249,6 @@ export const dryRunRoutes: FastifyPluginAsync<DryRunRoutesOptions> = async (pare
       for (const entry of result.results) metrics.objects.inc({ outcome: entry.outcome });
       const { externalSecrets, forbidden } = result.summary;
       const code = externalSecrets > 0 && forbidden === externalSecrets ? 403 : 200;
-      observe('dry-run', code, state);
       request.log.info({ user: state.caller.username, ...result.summary }, 'dry run');
       return reply.code(code).send(result);
     } catch (error) {
@@ -277,7 +279,6 @@ export const dryRunRoutes: FastifyPluginAsync<DryRunRoutesOptions> = async (pare
         limit: decisions,
         signal: state.controller.signal,
       });
-      observe('policy', 200, state);
       request.log.info({ user: state.caller.username, policies: result.policies.map((p) => p.name), ...result.summary }, 'policy impact');
       return reply.code(200).send(result);
     } catch (error) {

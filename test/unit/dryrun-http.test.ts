@@ -148,7 +148,7 @@ t.test('limits: size 413, objects 400, time 503, in flight 429; bad input 400/41
       return service.evaluate(object, namespace);
     },
   });
-  const app = open(t, { cluster, decider: slow, limits: { maxBodyBytes: 64 * 1024, maxObjects: 10, timeoutMs: 1500, maxConcurrentRequests: 1 } });
+  const app = open(t, { cluster, decider: slow, limits: { maxBodyBytes: 64 * 1024, maxObjects: 10, timeoutMs: 5000, maxConcurrentRequests: 1 } });
   const cases: [string, InjectOptions, number, RegExp][] = [
     ['oversized', yaml(`# ${'x'.repeat(70 * 1024)}\n${good}`), 413, /larger than 65536 bytes \(--dry-run-max-bytes\)/],
     ['too many documents', yaml(Array.from({ length: 11 }, () => good).join('---\n')), 400, /more than 10 objects/],
@@ -156,7 +156,7 @@ t.test('limits: size 413, objects 400, time 503, in flight 429; bad input 400/41
     ['unsupported type', yaml(good, { headers: { 'content-type': 'text/plain', authorization: 'Bearer alice-token' } }), 415, /application\/json or application\/yaml/],
     ['bad namespace', yaml(good, { url: '/v1/dry-run?namespace=Not_A_Namespace' }), 400, /querystring\/namespace/],
     ['not UTF-8', yaml(Buffer.from([0xff, 0xfe, 0x00, 0x41]) as unknown as string), 400, /not valid UTF-8/],
-    ['too slow', yaml(es('slow', 'db', [{ key: 'postgres-secret' }])), 503, /did not finish within 1500 ms \(--dry-run-timeout\)/],
+    ['too slow', yaml(es('slow', 'db', [{ key: 'postgres-secret' }])), 503, /did not finish within 5000 ms \(--dry-run-timeout\)/],
   ];
   for (const [what, request, status, message] of cases) {
     const response = await app.inject(request);
@@ -274,6 +274,33 @@ t.test('the OpenAPI document is generated from the schemas the routes use', asyn
   t.ok(dryRun?.parameters?.some((p) => p.name === 'namespace' && p.in === 'query'));
   t.equal(doc.components.securitySchemes.kubernetesToken?.scheme, 'bearer');
   t.ok(doc.paths['/v1/dry-run/policy']?.post?.responses['200']?.content['application/json']?.schema.properties.newlyDenied);
+});
+
+t.test('an object that cannot be decided is its own error; the others are answered', async (t) => {
+  const cluster = fakeCluster();
+  const service = decisionService(cluster);
+  const failing = Object.assign(Object.create(service) as typeof service, {
+    evaluate: async (object: unknown, namespace: string) => {
+      if ((object as ExternalSecret).metadata?.name === 'boom') throw new Error('review worker exited (code 1)');
+      return service.evaluate(object, namespace);
+    },
+  });
+  const response = await open(t, { cluster, decider: failing }).inject(yaml([good, es('boom', 'db', [{ key: 'postgres-secret' }])].join('---\n')));
+  t.equal(response.statusCode, 200);
+  t.same((response.json() as DryRunResult).results.map((r) => [r.outcome, r.message]), [['allowed', undefined], ['error', 'vaultgate could not decide: review worker exited (code 1)']]);
+});
+
+t.test('every answer is counted in the metrics, refusals included', async (t) => {
+  const app = open(t);
+  await app.inject(yaml(good));
+  await app.inject(yaml(good, {}, ''));
+  await app.inject(yaml(typo, { headers: { 'content-type': 'text/plain', authorization: 'Bearer alice-token' } }));
+  const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+  t.match(metrics, 'vaultgate_dryrun_requests_total{endpoint="dry-run",code="200"} 1');
+  t.match(metrics, 'vaultgate_dryrun_requests_total{endpoint="dry-run",code="401"} 1');
+  t.match(metrics, 'vaultgate_dryrun_requests_total{endpoint="dry-run",code="415"} 1');
+  t.match(metrics, 'vaultgate_dryrun_objects_total{outcome="allowed"} 1');
+  t.notMatch(metrics, /alice|postgres|secret\//, 'no caller, namespace or path in a label');
 });
 
 t.test('fields outside the schema never reach the caller', async (t) => {
