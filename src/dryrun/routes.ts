@@ -84,6 +84,9 @@ class HttpError extends Error {
   }
 }
 
+/** The client closed the connection before its answer. */
+class CallerGone extends Error {}
+
 interface RequestState {
   caller: Caller;
   controller: AbortController;
@@ -191,7 +194,7 @@ export const dryRunRoutes: FastifyPluginAsync<DryRunRoutesOptions> = async (pare
     if (state) metrics.duration.observe({ endpoint }, (performance.now() - state.started) / 1000);
   };
   const abandon = async (request: FastifyRequest) => {
-    states.get(request)?.controller.abort(new Error('the caller went away'));
+    states.get(request)?.controller.abort(new CallerGone('the caller went away'));
     release(request);
   };
 
@@ -214,6 +217,8 @@ export const dryRunRoutes: FastifyPluginAsync<DryRunRoutesOptions> = async (pare
     if (error instanceof DeadlineExceeded || state.controller.signal.reason instanceof DeadlineExceeded) {
       return new HttpError(503, `the dry run did not finish within ${limits.timeoutMs} ms (--dry-run-timeout); send fewer objects per request, or try again`);
     }
+    // Nobody reads this answer; it only must not be logged as a failure of vaultgate.
+    if (state.controller.signal.reason instanceof CallerGone) return new HttpError(400, 'the caller went away');
     if (error instanceof AccessReviewUnavailable || error instanceof TooManyExternalSecrets || error instanceof ListUnavailable) return new HttpError(503, error.message);
     if (error instanceof Error && 'statusCode' in error && typeof error.statusCode === 'number') return new HttpError(error.statusCode, error.message);
     return error;
