@@ -171,7 +171,10 @@ export const dryRunRoutes: FastifyPluginAsync<DryRunRoutesOptions> = async (pare
       const authorization = await reviewed(() => options.reviewer.authorize(caller, attributes));
       if (!authorization.allowed) throw new HttpError(403, forbiddenMessage(caller, attributes, authorization));
     }
-    if (inFlight >= limits.maxConcurrentRequests) throw new HttpError(429, `${limits.maxConcurrentRequests} dry runs are already being worked on; try again in a moment`);
+    if (inFlight >= limits.maxConcurrentRequests) {
+      const most = limits.maxConcurrentRequests;
+      throw new HttpError(429, `vaultgate is already working on ${most} dry run${most === 1 ? '' : 's'}, the most it takes at once; try again in a moment`);
+    }
     inFlight++;
     const controller = new AbortController();
     // Cleared when the request ends (onResponse, onRequestAbort).

@@ -47,7 +47,8 @@ async function check(options: Partial<CheckOptions>, stdin = '') {
   let stdout = '';
   let stderr = '';
   const code = await runCheck(
-    { output: 'text', timeout: 10_000, server: url, token: 'alice-token', ...options },
+    // Generous: the parse worker runs at low priority, and a loaded test machine starves it.
+    { output: 'text', timeout: 60_000, server: url, token: 'alice-token', ...options },
     { stdout: (text) => (stdout += text), stderr: (text) => (stderr += text), readStdin: async () => Buffer.from(stdin) },
   );
   return { code, stdout, stderr };
