@@ -6,7 +6,10 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { DEFAULT_LIMITS, type DecisionLimits, type FailureMode } from './core/facts.js';
 import { DecisionService } from './decision/service.js';
+import type { DryRunLimits } from './dryrun/routes.js';
+import { KubeAccessReviewer } from './kube/access.js';
 import { ClusterFacts } from './kube/cluster.js';
+import { KubeExternalSecretLister } from './kube/externalSecrets.js';
 import type { Logger } from './log.js';
 import { Metrics } from './metrics/registry.js';
 import { buildApp, drainConnections, reloadTls } from './http/app.js';
@@ -51,6 +54,8 @@ export interface ServerConfig {
     /** write the target Secret at admission (default true) */
     createAtAdmission?: boolean;
   };
+  /** bounds on the dry-run endpoints (defaults: DEFAULT_DRY_RUN_LIMITS) */
+  dryRun?: Partial<DryRunLimits>;
   logLevel: string;
 }
 
@@ -139,7 +144,14 @@ export async function startServer(options: ServerConfig, metrics = new Metrics()
     config.reconciler && config.reconciler.createAtAdmission !== false
       ? new AdmissionSecretCreator(service, gateway, new SecretWriter(config.kubeConfig), metrics, Math.min(3000, config.decisionDeadlineMs), log)
       : undefined;
-  const running = buildApp({ evaluator: service, metrics, failureMode: config.failureMode, tls: tls.initial, readiness, logger, ...(creator ? { creator } : {}) });
+  const dryRun = {
+    decider: service,
+    reviewer: new KubeAccessReviewer(config.kubeConfig, { timeoutMs: config.vaultTimeoutMs, cacheTtlMs: 10_000 }),
+    policies: cluster,
+    externalSecrets: new KubeExternalSecretLister(config.kubeConfig, config.decisionDeadlineMs),
+    ...(config.dryRun ? { limits: config.dryRun } : {}),
+  };
+  const running = buildApp({ evaluator: service, metrics, failureMode: config.failureMode, tls: tls.initial, readiness, logger, dryRun, ...(creator ? { creator } : {}) });
   await cluster.start();
   await running.listen({ host: config.host, port: config.port });
   serving = true;

@@ -1,12 +1,15 @@
 #!/usr/bin/env node
 // vaultgate's command line: `vaultgate serve` runs the webhook server until SIGTERM or
-// SIGINT, then shuts it down gracefully within --shutdown-timeout.
+// SIGINT, then shuts it down gracefully within --shutdown-timeout; `vaultgate check` asks a
+// running one for its verdict on manifests (src/cli/check.ts).
 import * as k8s from '@kubernetes/client-node';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_LIMITS } from '../core/facts.js';
 import { parseGoDuration } from '../core/duration.js';
+import { DEFAULT_DRY_RUN_LIMITS } from '../dryrun/routes.js';
 import { DEFAULTS, startServer, type TlsSource } from '../server.js';
 import { CERTIFICATE_DEFAULTS } from '../tls/serving.js';
+import { checkCommand } from './check.js';
 
 const positiveInt = (value: string) => {
   const n = Number(value);
@@ -66,6 +69,10 @@ export function program(): Command {
     .option('--metrics-port <port>', 'also serve /metrics over plain HTTP on this port (for a ServiceMonitor)', positiveInt)
     .option('--shutdown-delay <ms>', 'after SIGTERM, keep serving (unready) this long so endpoints stop sending here', positiveInt, DEFAULTS.shutdownDelayMs)
     .option('--shutdown-timeout <ms>', 'after SIGTERM, exit within this (keep under terminationGracePeriodSeconds)', positiveInt, DEFAULTS.shutdownTimeoutMs)
+    .option('--dry-run-max-bytes <n>', 'largest body POST /v1/dry-run accepts (413 beyond)', positiveInt, DEFAULT_DRY_RUN_LIMITS.maxBodyBytes)
+    .option('--dry-run-max-documents <n>', 'objects (documents and List items) one dry run may hold (400 beyond)', positiveInt, DEFAULT_DRY_RUN_LIMITS.maxObjects)
+    .option('--dry-run-timeout <ms>', 'time one dry run may take (503 beyond)', positiveInt, DEFAULT_DRY_RUN_LIMITS.timeoutMs)
+    .option('--dry-run-max-cluster-objects <n>', 'ExternalSecrets one policy impact check may judge (503 beyond)', positiveInt, DEFAULT_DRY_RUN_LIMITS.maxClusterObjects)
     .option('--log-level <level>', 'pino log level', 'info')
     .action(async (options: {
       kubeconfig?: string;
@@ -99,6 +106,10 @@ export function program(): Command {
       leaseDuration: number;
       leaseRenewDeadline: number;
       leaseRetryPeriod: number;
+      dryRunMaxBytes: number;
+      dryRunMaxDocuments: number;
+      dryRunTimeout: number;
+      dryRunMaxClusterObjects: number;
       logLevel: string;
     }) => {
       if (Boolean(options.tlsCertFile) !== Boolean(options.tlsKeyFile)) {
@@ -149,6 +160,12 @@ export function program(): Command {
             }
           : {}),
         ...(options.metricsPort !== undefined ? { metricsPort: options.metricsPort } : {}),
+        dryRun: {
+          maxBodyBytes: options.dryRunMaxBytes,
+          maxObjects: options.dryRunMaxDocuments,
+          timeoutMs: options.dryRunTimeout,
+          maxClusterObjects: options.dryRunMaxClusterObjects,
+        },
         logLevel: options.logLevel,
       });
       const shutdown = () => {
@@ -162,11 +179,14 @@ export function program(): Command {
       process.once('SIGTERM', shutdown);
       process.once('SIGINT', shutdown);
     });
+  cli.addCommand(checkCommand());
   return cli;
 }
 
 if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/vaultgate')) {
   program().parseAsync(process.argv).catch((error: unknown) => {
+    // `check` reports usage errors itself (commander has printed them): exit 2, or 0 after --help.
+    if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : 2);
     console.error(`vaultgate: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);
   });

@@ -1,5 +1,5 @@
-// The HTTP layer: one fastify instance with the admission plugin, health, readiness and
-// metrics. TLS material is swapped in place (setSecureContext) so certificates rotate
+// The HTTP layer: one fastify instance with the admission plugin, the dry-run plugin,
+// health, readiness and metrics. TLS material is swapped in place (setSecureContext) so certificates rotate
 // without a restart or a failed request: new connections get the new certificate, and a
 // keep-alive connection made with an older one is closed after its next response (the
 // response says `Connection: close`, so the client never races a silent close). Draining
@@ -10,6 +10,7 @@ import type { Server as HttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { admissionRoutes } from '../admission/routes.js';
 import type { Evaluator, SecretCreator } from '../admission/handlers.js';
+import { dryRunRoutes, type DryRunRoutesOptions } from '../dryrun/routes.js';
 import type { Metrics } from '../metrics/registry.js';
 
 export interface AppOptions {
@@ -27,6 +28,8 @@ export interface AppOptions {
   bodyLimitBytes?: number;
   /** writes target Secrets at admission */
   creator?: SecretCreator;
+  /** serve POST /v1/dry-run and /v1/dry-run/policy (and their OpenAPI document) */
+  dryRun?: Omit<DryRunRoutesOptions, 'metrics'>;
 }
 
 export function buildApp(options: AppOptions): FastifyInstance {
@@ -71,6 +74,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     return options.metrics.registry.metrics();
   });
   void app.register(admissionRoutes, { evaluator: options.evaluator, metrics: options.metrics, failureMode: options.failureMode, ...(options.creator ? { creator: options.creator } : {}) });
+  if (options.dryRun) void app.register(dryRunRoutes, { ...options.dryRun, metrics: options.metrics });
   return app;
 }
 

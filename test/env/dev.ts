@@ -6,23 +6,25 @@
 // ESO syncs those of the seeds' token-auth store "vault-backend" (no class). Both read the
 // local OpenBao with a token that may read secret/*, so
 // manifests/examples/postgres-secret.yaml works as the README walks through. Writes
-// .dev/env (KUBECONFIG, VAULT_ADDR, VAULT_TOKEN, PATH with kubectl and bao) and prints one
-// line containing "ready" once everything answers.
+// .dev/env (KUBECONFIG, VAULT_ADDR, VAULT_TOKEN, PATH with kubectl and bao, and
+// VAULTGATE_SERVER, VAULTGATE_CA, VAULTGATE_TOKEN and a `vaultgate` command for a bare
+// `vaultgate check`) and prints one line containing "ready" once everything answers.
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { checkEnvironment } from './callers.js';
 import { startEso, type RunningEso } from './eso.js';
 import { vaultClusterStore } from './fixtures.js';
 import { freePort } from './processes.js';
 import { repoRoot, startStack, type Stack } from './stack.js';
 import { policy, token } from './vaultApi.js';
-import { registerWebhooks, startVaultgateProcess, type VaultgateProcess } from './vaultgateProcess.js';
+import { registerWebhooks, registeredCaBundle, startVaultgateProcess, type VaultgateProcess } from './vaultgateProcess.js';
 
 /** vaultgate on a free port, its webhooks registered by URL: with certs/ mounted if `make certs` made them. */
 /** ESO takes stores naming no class; vaultgate's reconciler those of class "vaultgate". */
 const RECONCILE = ['--reconcile', '--controller-class=vaultgate'];
 
-async function startDevVaultgate(stack: Stack): Promise<{ vaultgate: VaultgateProcess; tls: string }> {
+async function startDevVaultgate(stack: Stack): Promise<{ vaultgate: VaultgateProcess; tls: string; ca: string }> {
   const port = await freePort();
   const url = `https://127.0.0.1:${port}`;
   const certs = (name: string) => join(repoRoot, 'certs', name);
@@ -30,10 +32,12 @@ async function startDevVaultgate(stack: Stack): Promise<{ vaultgate: VaultgatePr
     const ca = await readFile(certs('ca.crt'), 'utf8');
     await registerWebhooks(stack, url, ca);
     const vaultgate = await startVaultgateProcess(stack, { port, name: 'vaultgate', mounted: { certFile: certs('tls.crt'), keyFile: certs('tls.key') }, trust: ca, args: RECONCILE });
-    return { vaultgate, tls: 'mounted certs/ (make certs)' };
+    return { vaultgate, tls: 'mounted certs/ (make certs)', ca };
   }
   await registerWebhooks(stack, url);
-  return { vaultgate: await startVaultgateProcess(stack, { port, name: 'vaultgate', args: RECONCILE }), tls: 'self-managed (Secret vaultgate-system/vaultgate-tls)' };
+  const vaultgate = await startVaultgateProcess(stack, { port, name: 'vaultgate', args: RECONCILE });
+  // The CA vaultgate registered for itself is the one `vaultgate check` trusts too.
+  return { vaultgate, tls: 'self-managed (Secret vaultgate-system/vaultgate-tls)', ca: await registeredCaBundle(stack) };
 }
 
 /** The seeds' shared store, reading everything under secret/ with a token of its own. */
@@ -80,6 +84,7 @@ async function main(): Promise<void> {
     vaultgate = started.vaultgate;
     const devDir = join(repoRoot, '.dev');
     await mkdir(devDir, { recursive: true });
+    const check = await checkEnvironment(stack, { url: vaultgate.url, ca: started.ca }, devDir);
     const env = [
       `export KUBECONFIG='${stack.kubeconfigPath}'`,
       `export VAULT_ADDR='${stack.vault.addr}'`,
@@ -88,6 +93,8 @@ async function main(): Promise<void> {
       `export BAO_TOKEN='${stack.vault.token}'`,
       `export PATH='${stack.binDir}':"$PATH"`,
       `export VAULTGATE_URL='${vaultgate.url}'`,
+      ...Object.entries(check.env).map(([name, value]) => `export ${name}='${value}'`),
+      `export PATH='${check.binDir}':"$PATH"`,
       '',
     ].join('\n');
     await writeFile(join(devDir, 'env'), env, { mode: 0o600 });

@@ -49,7 +49,7 @@ export interface HarnessOptions {
   registerWebhooks?: boolean;
 }
 
-export async function startVaultgate(stack: Stack, overrides: Partial<ServerConfig> = {}, harness: HarnessOptions = {}): Promise<RunningServer> {
+export async function startVaultgate(stack: Stack, overrides: Partial<ServerConfig> = {}, harness: HarnessOptions = {}): Promise<RunningServer & { ca: string }> {
   const tls = issueServingMaterial(undefined, ['localhost'], ['127.0.0.1']);
   const server = await startServer({
     kubeConfig: await vaultgateKubeConfig(stack),
@@ -74,5 +74,6 @@ export async function startVaultgate(stack: Stack, overrides: Partial<ServerConf
     await api.createValidatingWebhookConfiguration({ body: validatingWebhookConfiguration(options) });
   }
   await waitFor('vaultgate informers synced', async () => (server.cluster.synced ? true : undefined), { timeoutMs: 30_000 });
-  return server;
+  // The CA clients (vaultgate check, the dry-run tests) must trust.
+  return Object.assign(server, { ca: tls.ca });
 }
