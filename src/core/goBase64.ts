@@ -14,6 +14,7 @@
 //
 // Invariant: every function is total and pure — an answer is Go's bytes or Go's error
 // text, never an exception; the work is linear in the input.
+// test/unit/go-template.test.ts checks the decoders against Go's own packages.
 
 export type DecodeResult = { ok: true; value: Uint8Array } | { ok: false; error: string };
 
@@ -223,4 +224,30 @@ export function decodeStrategy(strategy: string, value: Uint8Array): DecodeResul
     default:
       return { ok: false, error: `decoding strategy ${strategy} is not supported` };
   }
+}
+
+export type DecodeMapResult =
+  | { ok: true; value: Record<string, Uint8Array> }
+  | { ok: false; error: string; failingKeys: string[] };
+
+/**
+ * ESO's DecodeMap (dataFrom extract and find): decodeStrategy on every value; the first
+ * failure reads `failure decoding key K: <error>`. Go ranges over the map in random order,
+ * so when several keys fail, ESO names one of them at random: `error` names the first in
+ * byte order and `failingKeys` lists them all (sorted), for callers that must not pretend
+ * to know which one ESO will report. An empty map decodes under any strategy, even an
+ * unsupported one (the loop never runs).
+ */
+export function decodeStrategyMap(strategy: string, values: Readonly<Record<string, Uint8Array>>): DecodeMapResult {
+  const out: Record<string, Uint8Array> = {};
+  const failures: Array<[string, string]> = [];
+  for (const [key, value] of Object.entries(values)) {
+    const decoded = decodeStrategy(strategy, value);
+    if (decoded.ok) out[key] = decoded.value;
+    else failures.push([key, decoded.error]);
+  }
+  if (failures.length === 0) return { ok: true, value: out };
+  failures.sort(([a], [b]) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  const [key, error] = failures[0] as [string, string];
+  return { ok: false, error: `failure decoding key ${key}: ${error}`, failingKeys: failures.map(([k]) => k) };
 }

@@ -20,17 +20,18 @@
 //
 // Invariants:
 // - An answer is Go's answer or `unsupported`, never a guess. Unsupported: a function of
-//   ESO's FuncMap that vaultgate does not implement (named in the reason, for the
-//   ExternalSecret's status), a construct whose Go behaviour is not reproduced (complex
-//   numbers, %#v, Go's random map order observed through keys/values/pick...), and any of
-//   the caps below.
+//   ESO's FuncMap that vaultgate does not implement (the reason reads "template function X
+//   is not supported by vaultgate", for the ExternalSecret's status); a construct whose Go
+//   behaviour is not reproduced — complex numbers, %p, Go's random map order observed
+//   through keys or values, YAML beyond fromYaml's subset, case mappings JavaScript and Go
+//   disagree on, float-to-int conversions that differ between CPUs; and any of the caps.
 // - Bounded work: the template text (MAX_TEMPLATE_BYTES), the output and any string built
 //   on the way (MAX_OUTPUT_BYTES), the nesting of parentheses, control structures and
 //   template calls (MAX_DEPTH) and of data (MAX_DATA_DEPTH, which also stops a map that
 //   contains itself), and the evaluation steps — nodes walked, functions called, range
-//   iterations, bytes produced (MAX_STEPS) — are all capped, so one hostile template
-//   costs at most a few hundred milliseconds. Go has no such caps (or
-//   far larger ones), so hitting one is `unsupported`, never an error ESO would not give.
+//   iterations, bytes produced (MAX_STEPS) — are all capped, so one hostile template costs
+//   at most a few hundred milliseconds. Go has no such caps (or far larger ones), so
+//   hitting one is `unsupported`, never an error ESO would not give.
 // - test/unit/go-template.test.ts checks all of this against real Go with ESO's FuncMap.
 
 import { createHash } from 'node:crypto';
@@ -43,19 +44,25 @@ import { base32DecodeString, base32EncodeToString, base64DecodeString, base64Enc
 export const MAX_TEMPLATE_BYTES = 64 * 1024;
 /** Largest output (and largest string built by a function), in bytes: a Secret holds 1 MiB. */
 export const MAX_OUTPUT_BYTES = 1024 * 1024;
-/** Deepest nesting of parentheses and control structures, data (JSON, YAML) and template calls. */
+/** Deepest nesting of parentheses, of control structures, and of {{template}} calls. */
 export const MAX_DEPTH = 100;
 /** Deepest data handled: JSON and YAML nesting, printing and marshalling nested maps and lists. */
 export const MAX_DATA_DEPTH = 500;
 /** Evaluation budget: nodes, calls, iterations, and bytes produced by functions (1 unit per 64 bytes). */
 export const MAX_STEPS = 2_000_000;
 
+const PARSED: unique symbol = Symbol('GoTemplate');
+
 /** A parsed template: Go's *template.Template for one ESO key, with its {{define}}s. */
 export interface GoTemplate {
   readonly name: string;
-  /** @internal the parsed trees, by template name */
+  readonly [PARSED]: Parsed;
+}
+
+/** What the executor needs: names and text as bytes, the trees by template name. */
+interface Parsed {
+  readonly name: string;
   readonly trees: ReadonlyMap<string, ListNode>;
-  /** @internal the template text as bytes, for error positions */
   readonly text: string;
 }
 
@@ -82,7 +89,7 @@ export function parseGoTemplate(name: string, text: string): ParseResult {
   if (source.length > MAX_TEMPLATE_BYTES) return { ok: false, phase: 'parse', unsupported: true, error: `the template is longer than vaultgate's limit of ${MAX_TEMPLATE_BYTES} bytes` };
   try {
     const trees = parseTemplateText(goName, source);
-    return { ok: true, template: { name: goName, trees, text: source } };
+    return { ok: true, template: { name, [PARSED]: { name: goName, trees, text: source } } };
   } catch (error) {
     if (error instanceof GoParseError) return { ok: false, phase: 'parse', error: fromBytes(error.message) };
     if (error instanceof Unsupported) return { ok: false, phase: 'parse', unsupported: true, error: fromBytes(error.reason) };
@@ -99,11 +106,12 @@ export function parseGoTemplate(name: string, text: string): ParseResult {
 export function executeGoTemplate(template: GoTemplate, data: Readonly<Record<string, string | Uint8Array>>): ExecuteResult {
   const dot = mapValue('map[string]string', new Map(Object.entries(data).map(([k, v]) => [toBytes(k), str(typeof v === 'string' ? toBytes(v) : bytesToByteString(v))])));
   const budget = new Budget();
+  const parsed = template[PARSED];
   try {
     const out = new Output(budget);
-    const root = template.trees.get(template.name);
-    const state = new State(template, template.name, out, budget, [{ name: '$', value: dot }], 0);
-    if (!root) state.errorf(`${goQuote(template.name)} is an incomplete or empty template`);
+    const root = parsed.trees.get(parsed.name);
+    const state = new State(parsed, parsed.name, out, budget, [{ name: '$', value: dot }], 0);
+    if (!root) state.errorf(`${goQuote(parsed.name)} is an incomplete or empty template`);
     else state.walk(dot, root);
     const bytes = byteStringToBytes(out.text());
     return { ok: true, bytes, output: new TextDecoder().decode(bytes) };
@@ -2948,7 +2956,7 @@ class State {
   private node: Node | null = null;
 
   constructor(
-    private readonly tmpl: GoTemplate,
+    private readonly tmpl: Parsed,
     private readonly name: string,
     private readonly out: Output,
     private readonly budget: Budget,
@@ -4658,10 +4666,10 @@ function jsonSyntaxError(data: string): string | undefined {
   const isSpace = (c: number) => c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a;
   const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
   const isHex = (c: number) => isDigit(c) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46);
-  const push = (c: number, state: 'key' | 'array') => {
+  // Go's scanner allows 10000 levels; vaultgate stops earlier (and so declines, never errs).
+  const push = (state: 'key' | 'array') => {
     parseState.push(state);
     if (parseState.length > MAX_DATA_DEPTH) unsupported(`the JSON nests deeper than vaultgate's limit of ${MAX_DATA_DEPTH}`);
-    void c;
   };
   const pop = () => {
     parseState.pop();
@@ -4792,10 +4800,10 @@ function jsonSyntaxError(data: string): string | undefined {
     switch (c) {
       case 0x7b:
         step = beginStringOrEmpty;
-        return push(c, 'key');
+        return push('key');
       case 0x5b:
         step = beginValueOrEmpty;
-        return push(c, 'array');
+        return push('array');
       case 0x22:
         step = inString;
         return;
@@ -5285,7 +5293,6 @@ class YamlEmitter {
   private indention = true;
   private indent = -1;
   private readonly indents: number[] = [];
-  private flowLevel = 0;
   private mappingContext = false;
   private simpleKeyContext = false;
 
@@ -5356,12 +5363,11 @@ class YamlEmitter {
     this.mappingContext = mapping;
     this.simpleKeyContext = simpleKey;
     switch (node.k) {
+      // yaml.v2 asks for block style; its emitter writes an empty collection in flow style.
       case 'map':
-        if (this.flowLevel > 0 || node.entries.length === 0) return this.flowMapping(node.entries);
-        return this.blockMapping(node.entries);
+        return node.entries.length === 0 ? this.emptyFlow('{', '}') : this.blockMapping(node.entries);
       case 'seq':
-        if (this.flowLevel > 0 || node.items.length === 0) return this.flowSequence(node.items);
-        return this.blockSequence(node.items);
+        return node.items.length === 0 ? this.emptyFlow('[', ']') : this.blockSequence(node.items);
       case 'str':
         return this.scalar(node.v, this.stringStyle(node.v));
       case 'plain':
@@ -5377,24 +5383,12 @@ class YamlEmitter {
     return yamlResolvesToString(s) && !base60 ? 'plain' : 'double';
   }
 
-  private flowSequence(items: YamlNode[]): void {
-    this.writeIndicator('[', true, true, false);
+  /** The flow sequence or mapping states, for no items: "[]" or "{}". */
+  private emptyFlow(open: string, close: string): void {
+    this.writeIndicator(open, true, true, false);
     this.increaseIndent(true, false);
-    this.flowLevel++;
-    if (items.length > 0) unsupported('a non-empty flow sequence');
-    this.flowLevel--;
     this.popIndent();
-    this.writeIndicator(']', false, false, false);
-  }
-
-  private flowMapping(entries: Array<[string, YamlNode]>): void {
-    this.writeIndicator('{', true, true, false);
-    this.increaseIndent(true, false);
-    this.flowLevel++;
-    if (entries.length > 0) unsupported('a non-empty flow mapping');
-    this.flowLevel--;
-    this.popIndent();
-    this.writeIndicator('}', false, false, false);
+    this.writeIndicator(close, false, false, false);
   }
 
   private blockSequence(items: YamlNode[]): void {
@@ -5431,12 +5425,13 @@ class YamlEmitter {
     const a = analyzeScalar(value);
     let style = requested;
     if (this.simpleKeyContext && a.multiline) style = 'double';
+    // Block context only (flow level 0): flowPlainAllowed never matters here.
     if (style === 'plain') {
-      if ((this.flowLevel > 0 && !a.flowPlainAllowed) || (this.flowLevel === 0 && !a.blockPlainAllowed)) style = 'single';
-      if (value.length === 0 && (this.flowLevel > 0 || this.simpleKeyContext)) style = 'single';
+      if (!a.blockPlainAllowed) style = 'single';
+      if (value.length === 0 && this.simpleKeyContext) style = 'single';
     }
     if (style === 'single' && !a.singleQuotedAllowed) style = 'double';
-    if (style === 'literal' && (!a.blockAllowed || this.flowLevel > 0 || this.simpleKeyContext)) style = 'double';
+    if (style === 'literal' && (!a.blockAllowed || this.simpleKeyContext)) style = 'double';
     this.increaseIndent(true, false);
     const allowBreaks = !this.simpleKeyContext;
     if (style === 'plain') this.writePlain(value, allowBreaks);
@@ -5715,14 +5710,17 @@ class YamlSubsetParser {
     }
   }
 
-  /** The block whose first line is at `indent` (a mapping, a sequence, or a lone scalar). */
-  private block(indent: number, depth: number): YamlValue {
+  /**
+   * The block whose first line is at `indent` (a mapping, a sequence, or a lone scalar);
+   * `parentIndent` is the enclosing collection's, which a scalar's continuation lines pass.
+   */
+  private block(indent: number, depth: number, parentIndent = indent - 1): YamlValue {
     if (depth > MAX_DATA_DEPTH) unsupported(`the YAML nests deeper than vaultgate's limit of ${MAX_DATA_DEPTH}`);
     this.ctx.budget.spend(1);
     const line = this.lines[this.i] as YamlLine;
     if (line.text === '-' || line.text.startsWith('- ')) return this.sequence(indent, depth);
     if (splitYamlKey(line.text)) return this.mapping(indent, depth);
-    const value = this.inlineValue(line.text, indent);
+    const value = this.inlineValue(line.text, parentIndent);
     this.i++;
     return value;
   }
@@ -5743,7 +5741,7 @@ class YamlSubsetParser {
       // "- x": the item starts at the column after the dash and its spaces.
       const column = indent + 2 + (rest.length - restTrimmed.length);
       this.lines[this.i] = { indent: column, text: restTrimmed, raw: line.raw };
-      items.push(this.block(column, depth + 1));
+      items.push(this.block(column, depth + 1, indent));
     }
     return { k: 'seq', items };
   }

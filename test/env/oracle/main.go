@@ -1,6 +1,7 @@
-// The Go side of vaultgate's differential tests (test/unit/go-semantics.test.ts): it answers
-// what real Go says about the four behaviours vaultgate reproduces in TypeScript, one JSON
-// line in, one JSON line out, in order, so one process serves a whole corpus.
+// The Go side of vaultgate's differential tests (test/unit/go-semantics.test.ts and
+// test/unit/go-template.test.ts): it answers what real Go says about the behaviours vaultgate
+// reproduces in TypeScript, one JSON line in, one JSON line out, in order, so one process
+// serves a whole corpus.
 //
 //	{"op":"gjson","json":"...","path":"..."}          gjson.Get the way ESO's Vault provider calls it:
 //	                                                  json decoded with UseNumber (as the Vault API
@@ -15,7 +16,8 @@
 //	{"op":"formatfloat","bits":"..."}                 strconv.FormatFloat(f, 'f', -1, 64)
 //	{"op":"template","name":"k","text":"...","data":{...}}
 //	                                                  text/template as ESO v0.20.4 renders one
-//	                                                  template.data entry (template.go here);
+//	                                                  template.data entry (its pkg/template/v2
+//	                                                  execute, without the "at key" wrapping):
 //	                                                  output bytes as base64, or the parse or
 //	                                                  execution error text
 //	{"op":"base64","encoding":"std|url","text":"..."} base64.StdEncoding/URLEncoding.DecodeString
