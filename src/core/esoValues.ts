@@ -7,7 +7,8 @@
 // already read and leave as bytes; nothing is cached or logged here.
 import type { ExternalSecret, ExternalSecretRewrite } from '../eso/types.js';
 import { decodeStrategy } from './goBase64.js';
-import { gjsonGet, isUnsupported, JsonNumber, formatFloatF, marshalGoJson } from './gjson.js';
+import { gjsonGet, isUnsupported, JsonNumber, marshalGoJson } from './gjson.js';
+import { formatFloatF } from './goStrconv.js';
 import { compileGoRegexp, replaceAllGo } from './goRegexp.js';
 import { convertKey } from './keys.js';
 

@@ -26,6 +26,8 @@
 //   a second even on a megabyte of data. Go has no such caps (its stack grows and it scans
 //   as long as it takes); hitting one makes the answer "unsupported", never a wrong one.
 // - test/unit/go-semantics.test.ts checks all of this against the real Go module.
+import { formatFloatF, parseFloatBytes } from './goStrconv.js';
+import { decodeLastRune, decodeRune, encodeRune, fromByteString, toByteString } from './goStrings.js';
 
 /** Longest remoteRef.property evaluated, in UTF-16 code units. */
 export const MAX_PATH_LENGTH = 1000;
@@ -89,7 +91,7 @@ export function gjsonPrepare(data: unknown): { get(path: string): GjsonAnswer } 
 
 /** gjson.Get on JSON text exactly as given (no re-marshalling). */
 export function gjsonGetJson(json: string, path: string): GjsonAnswer {
-  return run(toBytes(json), path);
+  return run(toByteString(json), path);
 }
 
 /**
@@ -105,7 +107,7 @@ export function esoProperty(data: Record<string, unknown>, property: string): { 
 /** json.Marshal(value) as Go produces it, or unsupported when Go would fail or we won't. */
 export function marshalGoJson(value: unknown): string | GjsonUnsupported {
   const marshalled = marshalBytes(value);
-  return typeof marshalled === 'string' ? fromBytes(marshalled) : marshalled;
+  return typeof marshalled === 'string' ? fromByteString(marshalled) : marshalled;
 }
 
 /** gjson.Escape: a key made safe to use as one path component ("a.b" → "a\.b"). */
@@ -256,7 +258,7 @@ function run(json: string, path: string): GjsonAnswer {
   if (path.length > MAX_PATH_LENGTH) {
     return { unsupported: true, reason: `property longer than ${MAX_PATH_LENGTH} characters` };
   }
-  const bytesPath = toBytes(path);
+  const bytesPath = toByteString(path);
   work = WORK_BASE + WORK_PER_BYTE * (json.length + bytesPath.length);
   nesting = 0;
   try {
@@ -264,39 +266,14 @@ function run(json: string, path: string): GjsonAnswer {
     return {
       exists: exists(result),
       type: TYPE_NAMES[result.t] ?? 'null',
-      raw: fromBytes(result.raw),
-      str: fromBytes(resultString(result)),
+      raw: fromByteString(result.raw),
+      str: fromByteString(resultString(result)),
     };
   } catch (error) {
     if (error instanceof GoPanic) return { unsupported: true, reason: `gjson panics on this property (${error.message})` };
     if (error instanceof LimitHit) return { unsupported: true, reason: error.message };
     if (error instanceof RangeError) return { unsupported: true, reason: 'the property nests too deeply to evaluate' };
     throw error;
-  }
-}
-
-/** JS string → its UTF-8 bytes, one char each (lone surrogates become U+FFFD, as Go's decoder makes them). */
-function toBytes(text: string): string {
-  return /^[\u0000-\u007f]*$/.test(text) ? text : Buffer.from(text, 'utf8').toString('latin1');
-}
-
-// ignoreBOM: a leading U+FEFF is text to keep, not a marker to drop.
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
-/** Byte string → JS string; invalid UTF-8 becomes one U+FFFD per bad byte, as Go's encoder writes it. */
-function fromBytes(bytes: string): string {
-  if (/^[\u0000-\u007f]*$/.test(bytes)) return bytes;
-  const buffer = Buffer.from(bytes, 'latin1');
-  try {
-    return strictUtf8.decode(buffer);
-  } catch {
-    let out = '';
-    for (let i = 0; i < bytes.length; ) {
-      const [rune, size] = decodeRune(bytes, i);
-      out += String.fromCodePoint(rune);
-      i += size;
-    }
-    return out;
   }
 }
 
@@ -455,172 +432,6 @@ function asciiLower(s: string): string {
 }
 
 // ---------------------------------------------------------------------------------------
-// strconv.ParseFloat and FormatFloat(f, 'f', -1, 64)
-
-/** strconv.ParseFloat(s, 64)'s value (gjson ignores the error): 0 on syntax errors, ±Inf on overflow. */
-export function goParseFloat(text: string): number {
-  const s = toBytes(text);
-  return parseFloatBytes(s);
-}
-
-function parseFloatBytes(s: string): number {
-  const special = /^([+-]?)(inf|infinity)$/i.exec(s);
-  if (special) return special[1] === '-' ? -Infinity : Infinity;
-  if (/^nan$/i.test(s)) return NaN;
-  // A special prefix followed by more ("infx", "nan1") is a syntax error: 0.
-  if (/^[+-]?inf|^nan/i.test(s)) return 0;
-  const read = readFloat(s);
-  if (!read || read.end !== s.length) return 0;
-  const { negative, hex, digits, exponent } = read;
-  if (digits === '') return negative ? -0 : 0;
-  if (!hex) return Number(`${negative ? '-' : ''}${digits}e${exponent}`);
-  const value = bigTimesPow2(BigInt(`0x${digits}`), exponent);
-  return negative ? -value : value;
-}
-
-/**
- * strconv's readFloat: the value is digits × base^exponent (for hex, × 2^exponent), with
- * Go's quirks kept: underscores, leading zeros, and the exponent stopping growing past 10000.
- */
-function readFloat(s: string): { negative: boolean; hex: boolean; digits: string; exponent: number; end: number } | undefined {
-  let i = 0;
-  let underscores = false;
-  let negative = false;
-  if (i >= s.length) return undefined;
-  if (s[i] === '+') i++;
-  else if (s[i] === '-') {
-    i++;
-    negative = true;
-  }
-  let hex = false;
-  if (i + 2 < s.length && s[i] === '0' && (s[i + 1] === 'x' || s[i + 1] === 'X')) {
-    hex = true;
-    i += 2;
-  }
-  let sawDot = false;
-  let sawDigits = false;
-  let nd = 0;
-  let dp = 0;
-  let digits = '';
-  for (; i < s.length; i++) {
-    const c = s[i] as string;
-    if (c === '_') {
-      underscores = true;
-      continue;
-    }
-    if (c === '.') {
-      if (sawDot) break;
-      sawDot = true;
-      dp = nd;
-      continue;
-    }
-    if (c >= '0' && c <= '9') {
-      sawDigits = true;
-      if (c === '0' && nd === 0) {
-        dp--;
-        continue;
-      }
-      nd++;
-      digits += c;
-      continue;
-    }
-    if (hex && /[a-fA-F]/.test(c)) {
-      sawDigits = true;
-      nd++;
-      digits += c;
-      continue;
-    }
-    break;
-  }
-  if (!sawDigits) return undefined;
-  if (!sawDot) dp = nd;
-  if (hex) dp *= 4;
-  if (i < s.length && (s[i] as string).toLowerCase() === (hex ? 'p' : 'e')) {
-    i++;
-    if (i >= s.length) return undefined;
-    let sign = 1;
-    if (s[i] === '+') i++;
-    else if (s[i] === '-') {
-      i++;
-      sign = -1;
-    }
-    if (i >= s.length || !isDigit(s.charCodeAt(i))) return undefined;
-    let e = 0;
-    for (; i < s.length && (isDigit(s.charCodeAt(i)) || s[i] === '_'); i++) {
-      if (s[i] === '_') {
-        underscores = true;
-        continue;
-      }
-      if (e < 10000) e = e * 10 + s.charCodeAt(i) - ZERO;
-    }
-    dp += e * sign;
-  } else if (hex) {
-    return undefined; // a hex mantissa needs a 'p' exponent
-  }
-  if (underscores && !underscoreOK(s.slice(0, i))) return undefined;
-  return { negative, hex, digits, exponent: dp - (hex ? 4 : 1) * nd, end: i };
-}
-
-/** strconv's underscoreOK: '_' only between digits (or after a base prefix). */
-function underscoreOK(text: string): boolean {
-  let s = text;
-  let saw = '^';
-  let i = 0;
-  if (s.length >= 1 && (s[0] === '-' || s[0] === '+')) s = s.slice(1);
-  let hex = false;
-  if (s.length >= 2 && s[0] === '0' && /[bBoOxX]/.test(s[1] as string)) {
-    i = 2;
-    saw = '0';
-    hex = s[1] === 'x' || s[1] === 'X';
-  }
-  for (; i < s.length; i++) {
-    const c = s[i] as string;
-    if ((c >= '0' && c <= '9') || (hex && /[a-fA-F]/.test(c))) {
-      saw = '0';
-      continue;
-    }
-    if (c === '_') {
-      if (saw !== '0') return false;
-      saw = '_';
-      continue;
-    }
-    if (saw === '_') return false;
-    saw = '!';
-  }
-  return saw !== '_';
-}
-
-/** m × 2^e correctly rounded (to nearest, ties to even) to a double, as atofHex rounds. */
-function bigTimesPow2(m: bigint, e: number): number {
-  if (m === 0n) return 0;
-  const top = m.toString(2).length - 1 + e; // the value is in [2^top, 2^(top+1))
-  if (top > 1023) return Infinity;
-  if (top < -1075) return 0;
-  const lsb = Math.max(top - 52, -1074); // weight of the last mantissa bit kept
-  const shift = lsb - e;
-  if (shift <= 0) return Number(m << BigInt(-shift)) * 2 ** lsb;
-  let q = m >> BigInt(shift);
-  const rest = m - (q << BigInt(shift));
-  const half = 1n << BigInt(shift - 1);
-  if (rest > half || (rest === half && (q & 1n) === 1n)) q += 1n;
-  return Number(q) * 2 ** lsb;
-}
-
-/** strconv.FormatFloat(f, 'f', -1, 64): shortest round-trip digits, never an exponent. */
-export function formatFloatF(f: number): string {
-  if (Number.isNaN(f)) return 'NaN';
-  if (f === Infinity) return '+Inf';
-  if (f === -Infinity) return '-Inf';
-  const sign = f < 0 || Object.is(f, -0) ? '-' : '';
-  const [mantissa = '0', exponentText = '0'] = Math.abs(f).toExponential().split('e');
-  const digits = mantissa.replace('.', '');
-  const point = Number(exponentText) + 1; // digits before the decimal point
-  if (point <= 0) return `${sign}0.${'0'.repeat(-point)}${digits}`;
-  if (point >= digits.length) return `${sign}${digits}${'0'.repeat(point - digits.length)}`;
-  return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
-}
-
-// ---------------------------------------------------------------------------------------
 // json.Marshal
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -643,7 +454,7 @@ function marshalInto(out: string[], value: unknown, depth: number): string | und
   if (value === null) out.push('null');
   else if (value === true) out.push('true');
   else if (value === false) out.push('false');
-  else if (typeof value === 'string') out.push(marshalString(toBytes(value)));
+  else if (typeof value === 'string') out.push(marshalString(toByteString(value)));
   else if (typeof value === 'number') {
     if (!Number.isFinite(value)) return `the secret's data holds ${value}, which JSON cannot encode`;
     // Go's float64 encoding ('f' in [1e-6, 1e21), else 'e' with a trimmed exponent) writes
@@ -664,7 +475,7 @@ function marshalInto(out: string[], value: unknown, depth: number): string | und
     out.push(']');
   } else if (isPlainObject(value)) {
     // map[string]interface{}: keys sorted by their UTF-8 bytes.
-    const entries = Object.keys(value).map((key) => [toBytes(key), key] as const);
+    const entries = Object.keys(value).map((key) => [toByteString(key), key] as const);
     entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     out.push('{');
     let first = true;
@@ -723,68 +534,6 @@ function marshalString(s: string): string {
     i += size;
   }
   return `${out}${s.slice(start)}"`;
-}
-
-// ---------------------------------------------------------------------------------------
-// unicode/utf8 on byte strings
-
-/** utf8.DecodeRuneInString(s[i:]): (U+FFFD, 1) on invalid bytes, (U+FFFD, 0) at the end. */
-function decodeRune(s: string, i: number): [number, number] {
-  const n = s.length - i;
-  if (n < 1) return [0xfffd, 0];
-  const b0 = s.charCodeAt(i);
-  if (b0 < 0x80) return [b0, 1];
-  let size: number;
-  let lo = 0x80;
-  let hi = 0xbf;
-  if (b0 >= 0xc2 && b0 <= 0xdf) size = 2;
-  else if (b0 >= 0xe0 && b0 <= 0xef) {
-    size = 3;
-    if (b0 === 0xe0) lo = 0xa0;
-    if (b0 === 0xed) hi = 0x9f;
-  } else if (b0 >= 0xf0 && b0 <= 0xf4) {
-    size = 4;
-    if (b0 === 0xf0) lo = 0x90;
-    if (b0 === 0xf4) hi = 0x8f;
-  } else return [0xfffd, 1];
-  if (n < size) {
-    // A truncated sequence is still one bad byte at a time.
-    return [0xfffd, 1];
-  }
-  const b1 = s.charCodeAt(i + 1);
-  if (b1 < lo || b1 > hi) return [0xfffd, 1];
-  if (size === 2) return [((b0 & 0x1f) << 6) | (b1 & 0x3f), 2];
-  const b2 = s.charCodeAt(i + 2);
-  if (b2 < 0x80 || b2 > 0xbf) return [0xfffd, 1];
-  if (size === 3) return [((b0 & 0x0f) << 12) | ((b1 & 0x3f) << 6) | (b2 & 0x3f), 3];
-  const b3 = s.charCodeAt(i + 3);
-  if (b3 < 0x80 || b3 > 0xbf) return [0xfffd, 1];
-  return [((b0 & 0x07) << 18) | ((b1 & 0x3f) << 12) | ((b2 & 0x3f) << 6) | (b3 & 0x3f), 4];
-}
-
-/** utf8.DecodeLastRuneInString(s) */
-function decodeLastRune(s: string): [number, number] {
-  const end = s.length;
-  if (end === 0) return [0xfffd, 0];
-  let start = end - 1;
-  if (s.charCodeAt(start) < 0x80) return [s.charCodeAt(start), 1];
-  const lim = Math.max(end - 4, 0);
-  for (start--; start >= lim; start--) {
-    if ((s.charCodeAt(start) & 0xc0) !== 0x80) break;
-  }
-  if (start < 0) start = 0;
-  const [rune, size] = decodeRune(s.slice(0, end), start);
-  if (start + size !== end) return [0xfffd, 1];
-  return [rune, size];
-}
-
-/** utf8.EncodeRune as a byte string (surrogates and out-of-range runes become U+FFFD). */
-function encodeRune(r: number): string {
-  const rune = r < 0 || r > 0x10ffff || (r >= 0xd800 && r <= 0xdfff) ? 0xfffd : r;
-  if (rune < 0x80) return String.fromCharCode(rune);
-  if (rune < 0x800) return String.fromCharCode(0xc0 | (rune >> 6), 0x80 | (rune & 0x3f));
-  if (rune < 0x10000) return String.fromCharCode(0xe0 | (rune >> 12), 0x80 | ((rune >> 6) & 0x3f), 0x80 | (rune & 0x3f));
-  return String.fromCharCode(0xf0 | (rune >> 18), 0x80 | ((rune >> 12) & 0x3f), 0x80 | ((rune >> 6) & 0x3f), 0x80 | (rune & 0x3f));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -2998,8 +2747,8 @@ function parsestr(s: string): string {
   for (let i = 1; i < s.length; i++) {
     if (s.charCodeAt(i) === BACKSLASH) {
       try {
-        const decoded: unknown = JSON.parse(fromBytes(s));
-        return typeof decoded === 'string' ? toBytes(decoded) : '';
+        const decoded: unknown = JSON.parse(fromByteString(s));
+        return typeof decoded === 'string' ? toByteString(decoded) : '';
       } catch {
         return '';
       }

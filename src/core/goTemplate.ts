@@ -35,9 +35,10 @@
 // - test/unit/go-template.test.ts checks all of this against real Go with ESO's FuncMap.
 
 import { createHash } from 'node:crypto';
-import { goParseFloat } from './gjson.js';
 import { cleanPath } from './goPath.js';
 import { compileGoRegexp, matchGoRegexp } from './goRegexp.js';
+import { goParseFloat, underscoreOK } from './goStrconv.js';
+import { byteStringToBytes, bytesToByteString, decodeLastRune, decodeRune, encodeRune, fromByteString, RUNE_ERROR, toByteString } from './goStrings.js';
 import { base32DecodeString, base32EncodeToString, base64DecodeString, base64EncodeToString } from './goBase64.js';
 
 /** Longest template text parsed, in UTF-8 bytes. */
@@ -84,15 +85,15 @@ export type RenderResult =
  * Go's (`template: name:LINE: ...`), without ESO's `unable to parse template at key`.
  */
 export function parseGoTemplate(name: string, text: string): ParseResult {
-  const source = toBytes(text);
-  const goName = toBytes(name);
+  const source = toByteString(text);
+  const goName = toByteString(name);
   if (source.length > MAX_TEMPLATE_BYTES) return { ok: false, phase: 'parse', unsupported: true, error: `the template is longer than vaultgate's limit of ${MAX_TEMPLATE_BYTES} bytes` };
   try {
     const trees = parseTemplateText(goName, source);
     return { ok: true, template: { name, [PARSED]: { name: goName, trees, text: source } } };
   } catch (error) {
-    if (error instanceof GoParseError) return { ok: false, phase: 'parse', error: fromBytes(error.message) };
-    if (error instanceof Unsupported) return { ok: false, phase: 'parse', unsupported: true, error: fromBytes(error.reason) };
+    if (error instanceof GoParseError) return { ok: false, phase: 'parse', error: fromByteString(error.message) };
+    if (error instanceof Unsupported) return { ok: false, phase: 'parse', unsupported: true, error: fromByteString(error.reason) };
     if (error instanceof RangeError) return { ok: false, phase: 'parse', unsupported: true, error: `the template is too deeply nested for vaultgate (${error.message})` };
     throw error;
   }
@@ -104,7 +105,7 @@ export function parseGoTemplate(name: string, text: string): ParseResult {
  * is Go's (`template: K:1:3: executing "K" at <...>: ...`), without ESO's wrapping.
  */
 export function executeGoTemplate(template: GoTemplate, data: Readonly<Record<string, string | Uint8Array>>): ExecuteResult {
-  const dot = mapValue('map[string]string', new Map(Object.entries(data).map(([k, v]) => [toBytes(k), str(typeof v === 'string' ? toBytes(v) : bytesToByteString(v))])));
+  const dot = mapValue('map[string]string', new Map(Object.entries(data).map(([k, v]) => [toByteString(k), str(typeof v === 'string' ? toByteString(v) : bytesToByteString(v))])));
   const budget = new Budget();
   const parsed = template[PARSED];
   try {
@@ -116,8 +117,8 @@ export function executeGoTemplate(template: GoTemplate, data: Readonly<Record<st
     const bytes = byteStringToBytes(out.text());
     return { ok: true, bytes, output: new TextDecoder().decode(bytes) };
   } catch (error) {
-    if (error instanceof GoExecError) return { ok: false, phase: 'execute', error: fromBytes(error.message) };
-    if (error instanceof Unsupported) return { ok: false, phase: 'execute', unsupported: true, error: fromBytes(error.reason) };
+    if (error instanceof GoExecError) return { ok: false, phase: 'execute', error: fromByteString(error.message) };
+    if (error instanceof Unsupported) return { ok: false, phase: 'execute', unsupported: true, error: fromByteString(error.reason) };
     if (error instanceof RangeError) return { ok: false, phase: 'execute', unsupported: true, error: `the template is too deeply nested for vaultgate (${error.message})` };
     throw error;
   }
@@ -209,92 +210,6 @@ class Output {
 
 // ---------------------------------------------------------------------------------------
 // Byte strings (Go strings) and Unicode
-
-const utf8Encoder = new TextEncoder();
-
-/** A JS string's UTF-8 bytes as a byte string (lone surrogates become U+FFFD, as in Go). */
-function toBytes(text: string): string {
-  // ASCII needs no conversion, and is by far the common case.
-  if (/^[\x00-\x7f]*$/.test(text)) return text;
-  return bytesToByteString(utf8Encoder.encode(text));
-}
-
-function bytesToByteString(bytes: Uint8Array): string {
-  let out = '';
-  for (let i = 0; i < bytes.length; i += 8192) out += String.fromCharCode(...bytes.subarray(i, i + 8192));
-  return out;
-}
-
-function byteStringToBytes(s: string): Uint8Array {
-  const bytes = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i);
-  return bytes;
-}
-
-/** A byte string decoded as UTF-8 for display (invalid bytes become U+FFFD). */
-function fromBytes(s: string): string {
-  if (/^[\x00-\x7f]*$/.test(s)) return s;
-  return new TextDecoder().decode(byteStringToBytes(s));
-}
-
-const RUNE_ERROR = 0xfffd;
-
-/** utf8.DecodeRuneInString at byte i: [rune, width]; invalid or short input is (RuneError, 1). */
-function decodeRune(s: string, i: number): [number, number] {
-  const b0 = s.charCodeAt(i);
-  if (Number.isNaN(b0)) return [RUNE_ERROR, 0];
-  if (b0 < 0x80) return [b0, 1];
-  const cont = (k: number) => {
-    const b = s.charCodeAt(i + k);
-    return b >= 0x80 && b <= 0xbf ? b & 0x3f : -1;
-  };
-  if (b0 >= 0xc2 && b0 <= 0xdf) {
-    const c1 = cont(1);
-    return c1 < 0 ? [RUNE_ERROR, 1] : [((b0 & 0x1f) << 6) | c1, 2];
-  }
-  if (b0 >= 0xe0 && b0 <= 0xef) {
-    const b1 = s.charCodeAt(i + 1);
-    const lo = b0 === 0xe0 ? 0xa0 : 0x80;
-    const hi = b0 === 0xed ? 0x9f : 0xbf;
-    if (!(b1 >= lo && b1 <= hi)) return [RUNE_ERROR, 1];
-    const c2 = cont(2);
-    return c2 < 0 ? [RUNE_ERROR, 1] : [((b0 & 0x0f) << 12) | ((b1 & 0x3f) << 6) | c2, 3];
-  }
-  if (b0 >= 0xf0 && b0 <= 0xf4) {
-    const b1 = s.charCodeAt(i + 1);
-    const lo = b0 === 0xf0 ? 0x90 : 0x80;
-    const hi = b0 === 0xf4 ? 0x8f : 0xbf;
-    if (!(b1 >= lo && b1 <= hi)) return [RUNE_ERROR, 1];
-    const c2 = cont(2);
-    const c3 = cont(3);
-    return c2 < 0 || c3 < 0 ? [RUNE_ERROR, 1] : [((b0 & 0x07) << 18) | ((b1 & 0x3f) << 12) | (c2 << 6) | c3, 4];
-  }
-  return [RUNE_ERROR, 1];
-}
-
-/** utf8.DecodeLastRuneInString. */
-function decodeLastRune(s: string, end: number): [number, number] {
-  if (end <= 0) return [RUNE_ERROR, 0];
-  const last = s.charCodeAt(end - 1);
-  if (last < 0x80) return [last, 1];
-  const lim = Math.max(end - 4, 0);
-  let start = end - 1;
-  for (start--; start >= lim; start--) {
-    if ((s.charCodeAt(start) & 0xc0) !== 0x80) break;
-  }
-  if (start < 0) start = 0;
-  const [r, w] = decodeRune(s, start);
-  return start + w !== end ? [RUNE_ERROR, 1] : [r, w];
-}
-
-/** utf8.EncodeRune as a byte string (invalid runes become U+FFFD). */
-function encodeRune(r: number): string {
-  if (r < 0 || r > 0x10ffff || (r >= 0xd800 && r <= 0xdfff)) r = RUNE_ERROR;
-  if (r < 0x80) return String.fromCharCode(r);
-  if (r < 0x800) return String.fromCharCode(0xc0 | (r >> 6), 0x80 | (r & 0x3f));
-  if (r < 0x10000) return String.fromCharCode(0xe0 | (r >> 12), 0x80 | ((r >> 6) & 0x3f), 0x80 | (r & 0x3f));
-  return String.fromCharCode(0xf0 | (r >> 18), 0x80 | ((r >> 12) & 0x3f), 0x80 | ((r >> 6) & 0x3f), 0x80 | (r & 0x3f));
-}
 
 /** strings.TrimSpace (and bytes.TrimSpace): Unicode white space off both ends. */
 function trimSpace(s: string): string {
@@ -434,35 +349,6 @@ const INT64_MAX = (1n << 63n) - 1n;
 const UINT64_MAX = (1n << 64n) - 1n;
 
 type IntParse = { ok: true; value: bigint } | { ok: false; range: boolean; value: bigint };
-
-/** strconv's underscoreOK: '_' only between digits, or after a base prefix. */
-function underscoreOK(text: string): boolean {
-  let s = text;
-  let saw = '^';
-  let i = 0;
-  if (s.length >= 1 && (s[0] === '-' || s[0] === '+')) s = s.slice(1);
-  let hex = false;
-  if (s.length >= 2 && s[0] === '0' && /[bBoOxX]/.test(s[1] as string)) {
-    i = 2;
-    saw = '0';
-    hex = s[1] === 'x' || s[1] === 'X';
-  }
-  for (; i < s.length; i++) {
-    const c = s[i] as string;
-    if ((c >= '0' && c <= '9') || (hex && /[a-fA-F]/.test(c))) {
-      saw = '0';
-      continue;
-    }
-    if (c === '_') {
-      if (saw !== '0') return false;
-      saw = '_';
-      continue;
-    }
-    if (saw === '_') return false;
-    saw = '!';
-  }
-  return saw !== '_';
-}
 
 /** strconv.ParseUint(s, base, 64), base 0 (prefixes, underscores) or 2..36. */
 function parseUint(s0: string, base0: number): IntParse {
@@ -3332,7 +3218,7 @@ class State {
         return this.errorf(`expected float; found ${n.toString()}`);
       case 'int':
       case 'int64':
-        if (n.kind === 'number' && n.intDependsOnCpu) unsupported(`the number ${fromBytes(n.text)} converts to an integer differently on different CPUs`);
+        if (n.kind === 'number' && n.intDependsOnCpu) unsupported(`the number ${fromByteString(n.text)} converts to an integer differently on different CPUs`);
         if (n.kind === 'number' && n.isInt) return typ === 'int' ? int(n.int64) : int64(n.int64);
         return this.errorf(`expected integer; found ${n.toString()}`);
       case 'interface {}':
@@ -4057,12 +3943,12 @@ function pathExt(p: string): string {
 /** sprig's regexMatch through vaultgate's Go regexp; undefined when Go's answer is the compile error. */
 function regexpMatch(pattern: string, input: string): { match: boolean } | { error: string } {
   requireUtf8(pattern, input);
-  const compiled = compileGoRegexp(fromBytes(pattern));
+  const compiled = compileGoRegexp(fromByteString(pattern));
   if (!compiled.ok) {
     if (compiled.unsupported) unsupported(compiled.error);
-    return { error: toBytes(compiled.error) };
+    return { error: toByteString(compiled.error) };
   }
-  const matched = matchGoRegexp(compiled.matcher, fromBytes(input));
+  const matched = matchGoRegexp(compiled.matcher, fromByteString(input));
   if (!matched.ok) return unsupported(matched.error);
   return { match: matched.match };
 }

@@ -17,13 +17,11 @@ import t, { type Extra } from 'tap';
 import { MAX_DURATION_LENGTH, parseGoDuration, parseGoDurationNanos } from '../../src/core/duration.js';
 import {
   esoProperty,
-  formatFloatF,
   gjsonEscape,
   gjsonGet,
   gjsonGetJson,
   gjsonPrepare,
   gjsonPropertyNames,
-  goParseFloat,
   isUnsupported,
   JsonNumber,
   marshalGoJson,
@@ -31,6 +29,7 @@ import {
   parseJsonKeepingNumbers,
   type GjsonAnswer,
 } from '../../src/core/gjson.js';
+import { formatFloatF, goParseFloat } from '../../src/core/goStrconv.js';
 import { cleanPath, joinPath } from '../../src/core/goPath.js';
 import { compileGoRegexp, matches, matchGoRegexp, MAX_INPUT_LENGTH, MAX_PATTERN_LENGTH, unicodeDifferenceRanges, type GoRegexp } from '../../src/core/goRegexp.js';
 
