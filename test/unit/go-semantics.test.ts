@@ -5,15 +5,10 @@
 // fast-check seed), so a failure names an input that fails the same way on every run; every
 // case is an ordinary assertion (no todo, no skip), and the one deliberate difference —
 // vaultgate's cap on a duration's length — is asserted as such.
-import { execFile, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import t, { type Extra } from 'tap';
+import { askGo, tapSafeJson, type OracleAnswer } from '../env/goOracle.js';
 import { MAX_DURATION_LENGTH, parseGoDuration, parseGoDurationNanos } from '../../src/core/duration.js';
 import {
   esoProperty,
@@ -35,20 +30,6 @@ import { compileGoRegexp, matches, matchGoRegexp, MAX_INPUT_LENGTH, MAX_PATTERN_
 
 const SEED = 20250611;
 
-/**
- * Repository root, from dist/test/unit or test/unit alike (as test/env/stack.ts finds it;
- * not imported from there, so that this unit test does not load the Kubernetes client).
- */
-const repoRoot = (() => {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('repository root not found');
-    dir = parent;
-  }
-})();
-
 // ---------------------------------------------------------------------------------------
 // The oracle
 
@@ -62,57 +43,7 @@ type Request =
   | { op: 'parsefloat'; text: string }
   | { op: 'formatfloat'; bits: string };
 
-type Answer = Record<string, unknown>;
-
-function run(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(command, args, { ...options, maxBuffer: 1 << 24 }, (error, stdout, stderr) => {
-      if (!error) resolve(stdout);
-      else if ((error as NodeJS.ErrnoException).code === 'ENOENT') reject(new Error(`${command} not found on PATH: the Go oracle needs Go (see README prerequisites)`));
-      else reject(new Error(`${command} ${args.join(' ')} failed: ${stderr || error.message}`));
-    });
-  });
-}
-
-/** The oracle binary, built into .cache/oracle/ under a name keyed by its module's files. */
-async function oracleBinary(): Promise<string> {
-  const source = join(repoRoot, 'test/env/oracle');
-  const hash = createHash('sha256');
-  for (const file of ['go.mod', 'go.sum', 'main.go']) hash.update(readFileSync(join(source, file)));
-  const binary = join(repoRoot, '.cache/oracle', `oracle-${hash.digest('hex').slice(0, 16)}`);
-  if (existsSync(binary)) return binary;
-  await run('go', ['version']);
-  await mkdir(dirname(binary), { recursive: true });
-  const partial = `${binary}.${process.pid}.partial`;
-  const env = { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-mod=readonly', GOTOOLCHAIN: process.env.GOTOOLCHAIN ?? 'local' };
-  try {
-    await run('go', ['build', '-trimpath', '-o', partial, '.'], { cwd: source, env });
-    await rename(partial, binary);
-  } finally {
-    await rm(partial, { force: true });
-  }
-  return binary;
-}
-
-/** One oracle process, every request on its stdin, one answer line per request. */
-async function askGo(requests: Request[]): Promise<Answer[]> {
-  const binary = await oracleBinary();
-  return new Promise((resolve, reject) => {
-    const child = spawn(binary, [], { stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`oracle exited ${code}: ${Buffer.concat(err).toString()}`));
-      const lines = Buffer.concat(out).toString('utf8').split('\n').filter((line) => line !== '');
-      if (lines.length !== requests.length) return reject(new Error(`oracle answered ${lines.length} of ${requests.length} requests`));
-      resolve(lines.map((line) => JSON.parse(line) as Answer));
-    });
-    child.stdin.end(requests.map((request) => JSON.stringify(request)).join('\n') + '\n');
-  });
-}
+type Answer = OracleAnswer;
 
 // ---------------------------------------------------------------------------------------
 // Agreement, case by case
@@ -133,17 +64,7 @@ interface Case {
 
 const SHOWN_FAILURES = 20;
 
-/**
- * JSON with sorted keys and every line separator escaped: U+2028 and U+2029 (which
- * JSON.stringify leaves raw) end a TAP stream early when they reach it.
- */
-function safe(value: unknown): string {
-  const sorted = (v: unknown): unknown =>
-    v !== null && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, x]) => [k, sorted(x)]))
-      : v;
-  return (JSON.stringify(sorted(value)) ?? 'undefined').replace(/[\u0085\u2028\u2029]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
+const safe = tapSafeJson;
 
 const show = (value: string) => safe(value);
 

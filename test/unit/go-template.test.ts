@@ -9,14 +9,9 @@
 // the ordinary ESO templates must not be declined at all.
 // Looking into a group: GO_TEMPLATE_DEBUG=<group> prints cases with Go's answers,
 // GO_TEMPLATE_DEBUG=<group>-declined the declined ones, GO_TEMPLATE_SLOW=<ms> the slow ones.
-import { execFile, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import t from 'tap';
+import { askGo, tapSafeJson, type OracleAnswer } from '../env/goOracle.js';
 import { base32DecodeString, base64DecodeString, base64EncodeToString, decodeStrategy, decodeStrategyMap } from '../../src/core/goBase64.js';
 import {
   esoTemplateError,
@@ -31,17 +26,6 @@ import {
 
 const SEED = 20250612;
 
-/** Repository root, from dist/test/unit or test/unit alike. */
-const repoRoot = (() => {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('repository root not found');
-    dir = parent;
-  }
-})();
-
 // ---------------------------------------------------------------------------------------
 // The oracle (built and driven as test/unit/go-semantics.test.ts does)
 
@@ -50,65 +34,12 @@ type Request =
   | { op: 'base64'; encoding: 'std' | 'url'; text: string }
   | { op: 'base32'; text: string };
 
-type Answer = Record<string, unknown>;
-
-function run(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(command, args, { ...options, maxBuffer: 1 << 24 }, (error, stdout, stderr) => {
-      if (!error) resolve(stdout);
-      else if ((error as NodeJS.ErrnoException).code === 'ENOENT') reject(new Error(`${command} not found on PATH: the Go oracle needs Go (see README prerequisites)`));
-      else reject(new Error(`${command} ${args.join(' ')} failed: ${stderr || error.message}`));
-    });
-  });
-}
-
-/** The oracle binary, built into .cache/oracle/ under a name keyed by its module's files. */
-async function oracleBinary(): Promise<string> {
-  const source = join(repoRoot, 'test/env/oracle');
-  const hash = createHash('sha256');
-  for (const file of ['go.mod', 'go.sum', 'main.go']) hash.update(readFileSync(join(source, file)));
-  const binary = join(repoRoot, '.cache/oracle', `oracle-${hash.digest('hex').slice(0, 16)}`);
-  if (existsSync(binary)) return binary;
-  await run('go', ['version']);
-  await mkdir(dirname(binary), { recursive: true });
-  const partial = `${binary}.${process.pid}.partial`;
-  const env = { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-mod=readonly', GOTOOLCHAIN: process.env.GOTOOLCHAIN ?? 'local' };
-  try {
-    await run('go', ['build', '-trimpath', '-o', partial, '.'], { cwd: source, env });
-    await rename(partial, binary);
-  } finally {
-    await rm(partial, { force: true });
-  }
-  return binary;
-}
-
-/** One oracle process, every request on its stdin, one answer line per request. */
-async function askGo(requests: Request[]): Promise<Answer[]> {
-  const binary = await oracleBinary();
-  return new Promise((resolve, reject) => {
-    const child = spawn(binary, [], { stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`oracle exited ${code}: ${Buffer.concat(err).toString()}`));
-      const lines = Buffer.concat(out).toString('utf8').split('\n').filter((line) => line !== '');
-      if (lines.length !== requests.length) return reject(new Error(`oracle answered ${lines.length} of ${requests.length} requests`));
-      resolve(lines.map((line) => JSON.parse(line) as Answer));
-    });
-    child.stdin.end(requests.map((request) => JSON.stringify(request)).join('\n') + '\n');
-  });
-}
+type Answer = OracleAnswer;
 
 // ---------------------------------------------------------------------------------------
 // Agreement
 
-/** JSON with every line separator escaped (U+2028/2029 and NEL end a TAP stream early). */
-function safe(value: unknown): string {
-  return (JSON.stringify(value) ?? 'undefined').replace(/[\u0085\u2028\u2029]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
+const safe = tapSafeJson;
 
 const short = (text: string, max = 120) => (text.length > max ? `${text.slice(0, max)}… (${text.length} chars)` : text);
 
