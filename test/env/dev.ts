@@ -14,7 +14,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkEnvironment } from './callers.js';
 import { startEso, type RunningEso } from './eso.js';
-import { vaultClusterStore } from './fixtures.js';
+import { STORE_TOKEN_AUTH, storeTokenSecret, vaultClusterStore } from './fixtures.js';
 import { freePort } from './processes.js';
 import { repoRoot, startStack, type Stack } from './stack.js';
 import { policy, token } from './vaultApi.js';
@@ -45,18 +45,11 @@ async function seedDevStore(stack: Stack): Promise<void> {
   await policy(stack, 'eso-read', 'path "secret/data/*" { capabilities = ["read"] }\npath "secret/metadata/*" { capabilities = ["read", "list"] }\n');
   const storeToken = await token(stack, ['eso-read']);
   await stack.apply(`
-apiVersion: v1
-kind: Namespace
-metadata: {name: external-secrets}
+${storeTokenSecret(storeToken)}
 ---
-apiVersion: v1
-kind: Secret
-metadata: {name: vault-token, namespace: external-secrets}
-stringData: {token: "${storeToken}"}
+${vaultClusterStore(stack, 'vault-backend', STORE_TOKEN_AUTH)}
 ---
-${vaultClusterStore(stack, 'vault-backend', '{tokenSecretRef: {name: vault-token, key: token, namespace: external-secrets}}')}
----
-${vaultClusterStore(stack, 'vault-vaultgate', '{tokenSecretRef: {name: vault-token, key: token, namespace: external-secrets}}').replace('spec:\n', 'spec:\n  controller: vaultgate\n')}
+${vaultClusterStore(stack, 'vault-vaultgate', STORE_TOKEN_AUTH, { controller: 'vaultgate' })}
 `);
 }
 

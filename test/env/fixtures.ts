@@ -20,27 +20,38 @@ export async function seedTokenStore(stack: Stack): Promise<void> {
   await stack.apply(`
 apiVersion: v1
 kind: Namespace
-metadata: {name: external-secrets}
----
-apiVersion: v1
-kind: Namespace
 metadata: {name: db}
+---
+${storeTokenSecret(token.stdout.trim())}
+---
+${vaultClusterStore(stack, 'vault-backend', STORE_TOKEN_AUTH)}
+`);
+}
+
+/** Token auth reading the token from the Secret storeTokenSecret writes. */
+export const STORE_TOKEN_AUTH = '{tokenSecretRef: {name: vault-token, key: token, namespace: external-secrets}}';
+
+/** Namespace external-secrets and the Secret vault-token in it holding a store's Vault token. */
+export function storeTokenSecret(token: string): string {
+  return `apiVersion: v1
+kind: Namespace
+metadata: {name: external-secrets}
 ---
 apiVersion: v1
 kind: Secret
 metadata: {name: vault-token, namespace: external-secrets}
-stringData: {token: "${token.stdout.trim()}"}
----
-${vaultClusterStore(stack, 'vault-backend', '{tokenSecretRef: {name: vault-token, key: token, namespace: external-secrets}}')}
-`);
+stringData: {token: "${token}"}`;
 }
 
-/** A ClusterSecretStore on this stack's OpenBao (KV v2 at secret/) with the given auth block. */
-export function vaultClusterStore(stack: Stack, name: string, auth: string): string {
+/**
+ * A ClusterSecretStore on this stack's OpenBao (KV v2 at secret/) with the given auth block;
+ * `server` for another Vault, `controller` for a store of that class.
+ */
+export function vaultClusterStore(stack: Stack, name: string, auth: string, options: { server?: string; controller?: string } = {}): string {
   return `apiVersion: external-secrets.io/v1
 kind: ClusterSecretStore
 metadata: {name: ${name}}
 spec:
-  provider:
-    vault: {server: "${stack.vault.addr}", path: secret, version: v2, auth: ${auth}}`;
+${options.controller ? `  controller: ${options.controller}\n` : ''}  provider:
+    vault: {server: "${options.server ?? stack.vault.addr}", path: secret, version: v2, auth: ${auth}}`;
 }

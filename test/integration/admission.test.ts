@@ -4,7 +4,7 @@ import t from 'tap';
 import * as k8s from '@kubernetes/client-node';
 import type { RunningServer } from '../../src/server.js';
 import { waitFor } from '../env/processes.js';
-import { seedTokenStore, vaultClusterStore } from '../env/fixtures.js';
+import { seedTokenStore, STORE_TOKEN_AUTH, vaultClusterStore } from '../env/fixtures.js';
 import { startStack, type Stack } from '../env/stack.js';
 import { startVaultgate } from '../env/vaultgate.js';
 
@@ -167,7 +167,7 @@ t.test('kube-system is guarded too: an ExternalSecret ESO cannot parse is refuse
 });
 
 t.test('a store pointing at an unreachable Vault does not make vaultgate unready', async (t) => {
-  await stack.apply(vaultClusterStore({ ...stack, vault: { ...stack.vault, addr: 'http://127.0.0.1:9' } }, 'unreachable', '{tokenSecretRef: {name: vault-token, key: token, namespace: external-secrets}}'));
+  await stack.apply(vaultClusterStore(stack, 'unreachable', STORE_TOKEN_AUTH, { server: 'http://127.0.0.1:9' }));
   await waitFor('the unreachable store is watched', async () => (server.cluster.clusterSecretStores.get('unreachable') ? true : undefined));
   const ready = await server.app.inject({ method: 'GET', url: '/readyz' });
   t.equal(ready.statusCode, 200, ready.body);

@@ -8,6 +8,7 @@ import t from 'tap';
 import * as k8s from '@kubernetes/client-node';
 import type { RunningServer } from '../../src/server.js';
 import type { ExternalSecret } from '../../src/eso/types.js';
+import { STORE_TOKEN_AUTH, storeTokenSecret, vaultClusterStore } from '../env/fixtures.js';
 import { startPersistentVault, type PersistentVault } from '../env/persistentVault.js';
 import { waitFor } from '../env/processes.js';
 import { startStack, type Stack } from '../env/stack.js';
@@ -51,26 +52,15 @@ t.before(async () => {
   const p = (name: string, hcl: string) => vault.api('PUT', `sys/policies/acl/${name}`, { policy: hcl });
   await p('eso-read', 'path "secret/data/*" { capabilities = ["read"] }\npath "secret/metadata/*" { capabilities = ["read", "list"] }');
   const created = (await vault.api('POST', 'auth/token/create', { policies: ['eso-read'], ttl: '4h' })) as { auth: { client_token: string } };
+  storeToken = created.auth.client_token;
   await stack.apply(`
-apiVersion: v1
-kind: Namespace
-metadata: {name: external-secrets}
----
 apiVersion: v1
 kind: Namespace
 metadata: {name: db}
 ---
-apiVersion: v1
-kind: Secret
-metadata: {name: vault-token, namespace: external-secrets}
-stringData: {token: "${(storeToken = created.auth.client_token)}"}
+${storeTokenSecret(storeToken)}
 ---
-apiVersion: external-secrets.io/v1
-kind: ClusterSecretStore
-metadata: {name: vault-backend}
-spec:
-  provider:
-    vault: {server: "${vault.addr}", path: secret, version: v2, auth: {tokenSecretRef: {name: vault-token, key: token, namespace: external-secrets}}}
+${vaultClusterStore(stack, 'vault-backend', STORE_TOKEN_AUTH, { server: vault.addr })}
 `);
   core = stack.kubeConfig.makeApiClient(k8s.CoreV1Api);
   custom = stack.kubeConfig.makeApiClient(k8s.CustomObjectsApi);
