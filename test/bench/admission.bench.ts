@@ -9,22 +9,20 @@
 // Last, vaultgate's resident memory (current and peak, from /proc) after all of that: what
 // the Deployment's memory request and limit are sized from.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
-import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { seedTokenStore } from '../env/fixtures.js';
 import { freePort, waitFor } from '../env/processes.js';
 import { repoRoot, startStack } from '../env/stack.js';
-import { issueServingMaterial } from '../../src/tls/provision.js';
 import { fixedRate, throughput, type Target } from './load.js';
+import { backgroundLoad, median, residentMemory, writeServingFiles } from './measure.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const RATE = 500;
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
 
 function get(url: string, ca: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -80,31 +78,6 @@ function review(uid: string): string {
 
 const NEIGHBOUR_RATE = 200;
 
-/** Resident memory of a process in MiB, now (VmRSS) and at its peak (VmHWM), from /proc. */
-async function residentMemory(pid: number | undefined): Promise<{ rssMiB: number; peakRssMiB: number } | undefined> {
-  if (pid === undefined) return undefined;
-  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
-  return status ? { rssMiB: kib('VmRSS') / 1024, peakRssMiB: kib('VmHWM') / 1024 } : undefined;
-}
-
-/** Big AdmissionReviews back to back, from a worker thread, until stopped: how long each took. */
-function bigStream(target: Target): { stop: () => Promise<number[]> } {
-  const worker = new Worker(join(repoRoot, 'dist/test/bench/big-stream.js'), { workerData: target });
-  const result = new Promise<number[]>((resolve, reject) => {
-    worker.once('message', (durations: number[]) => resolve(durations));
-    worker.once('error', reject);
-  });
-  return {
-    stop: async () => {
-      worker.postMessage('stop');
-      const durations = await result;
-      await worker.terminate();
-      return durations;
-    },
-  };
-}
-
 async function noisyNeighbour(small: Target) {
   const bigs = { '1 MB, 1,000 entries': bigReview('big', 1000), '1 MB, 20,000 entries': bigReview('huge', 20_000) };
   const alone = { p50: [] as number[], p99: [] as number[], errors: 0 };
@@ -116,7 +89,7 @@ async function noisyNeighbour(small: Target) {
     alone.errors += quiet.errors;
     for (const [name, body] of Object.entries(bigs)) {
       const entry = (beside[name] ??= { p50: [], p99: [], errors: 0, decided: [] });
-      const stream = bigStream({ ...small, body });
+      const stream = backgroundLoad(repoRoot, 'big-stream', { ...small, body });
       const loud = await fixedRate(small, NEIGHBOUR_RATE, SECONDS * 1000);
       const durations = await stream.stop();
       entry.p50.push(loud.p50);
@@ -139,11 +112,8 @@ async function main(): Promise<void> {
   const children: ChildProcess[] = [];
   try {
     await seedTokenStore(stack);
-    const tls = issueServingMaterial(undefined, ['localhost'], ['127.0.0.1']);
-    const certFile = join(stack.dir, 'bench.crt');
-    const keyFile = join(stack.dir, 'bench.key');
-    await writeFile(certFile, tls.cert);
-    await writeFile(keyFile, tls.key);
+    const tls = await writeServingFiles(stack.dir);
+    const { certFile, keyFile } = tls;
     const [vaultgatePort, barePort] = [await freePort(), await freePort()];
     const start = (args: string[]) => {
       const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });

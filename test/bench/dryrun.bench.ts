@@ -9,15 +9,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { Agent, request } from 'node:https';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { parseAllDocuments } from 'yaml';
 import type { DryRunResult } from '../../src/dryrun/schemas.js';
-import { issueServingMaterial } from '../../src/tls/provision.js';
 import { callerToken } from '../env/callers.js';
 import { seedTokenStore } from '../env/fixtures.js';
 import { freePort, waitFor } from '../env/processes.js';
 import { repoRoot, startStack } from '../env/stack.js';
 import { fixedRate, type Target } from './load.js';
+import { backgroundLoad, median, writeServingFiles } from './measure.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -25,7 +24,6 @@ const OBJECTS = 1000;
 const ADMISSION_CONNECTIONS = 8;
 const NEIGHBOUR_RATE = 200;
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
 
 /** One ExternalSecret of the file: every tenth misspells a property, so both verdicts are exercised. */
 function externalSecret(i: number): Record<string, unknown> {
@@ -97,33 +95,13 @@ function get(url: string, ca: string): Promise<number> {
   });
 }
 
-/** Dry-run bodies back to back from a worker thread until stopped: how long each took. */
-function dryRunStream(stream: { url: string; ca: string; token: string; body: string }): { stop: () => Promise<number[]> } {
-  const worker = new Worker(join(repoRoot, 'dist/test/bench/dryrun-stream.js'), { workerData: stream });
-  const result = new Promise<number[]>((resolve, reject) => {
-    worker.once('message', (durations: number[]) => resolve(durations));
-    worker.once('error', reject);
-  });
-  return {
-    stop: async () => {
-      worker.postMessage('stop');
-      const durations = await result;
-      await worker.terminate();
-      return durations;
-    },
-  };
-}
-
 async function main(): Promise<void> {
   const stack = await startStack();
   const children: ChildProcess[] = [];
   try {
     await seedTokenStore(stack);
-    const tls = issueServingMaterial(undefined, ['localhost'], ['127.0.0.1']);
-    const certFile = join(stack.dir, 'bench.crt');
-    const keyFile = join(stack.dir, 'bench.key');
-    await writeFile(certFile, tls.cert);
-    await writeFile(keyFile, tls.key);
+    const tls = await writeServingFiles(stack.dir);
+    const { certFile, keyFile } = tls;
     const port = await freePort();
     children.push(
       spawn(
@@ -222,7 +200,7 @@ async function main(): Promise<void> {
       alone.p50.push(quiet.p50);
       alone.p99.push(quiet.p99);
       alone.errors += quiet.errors;
-      const stream = dryRunStream({ url: `${base}/v1/dry-run`, ca: tls.ca, token, body: yamlBody });
+      const stream = backgroundLoad(repoRoot, 'dryrun-stream', { url: `${base}/v1/dry-run`, ca: tls.ca, token, body: yamlBody });
       const loud = await fixedRate(small, NEIGHBOUR_RATE, SECONDS * 1000);
       beside.dryRuns.push(...(await stream.stop()));
       beside.p50.push(loud.p50);

@@ -9,13 +9,13 @@
 //    created at admission).
 // Results go to .cache/bench/reconcile.json. BENCH_RECONCILE_COUNT sets N.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFile, mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import pLimit from 'p-limit';
 import { mutatingWebhookConfiguration, validatingWebhookConfiguration } from '../../src/admission/webhookConfigurations.js';
-import { issueServingMaterial } from '../../src/tls/provision.js';
+import { cpuSeconds, residentMemory, writeServingFiles } from './measure.js';
 import { startEso } from '../env/eso.js';
 import { freePort, waitFor } from '../env/processes.js';
 import { repoRoot, startStack, type Stack } from '../env/stack.js';
@@ -40,17 +40,6 @@ function metric(text: string, name: string, labels = ''): number {
     }
   }
   return total;
-}
-
-async function peakRss(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-  return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
-}
-
-async function cpuSeconds(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / 100;
 }
 
 async function seed(stack: Stack): Promise<void> {
@@ -135,12 +124,10 @@ interface VaultgateProcess {
 async function startVaultgateProcess(stack: Stack, flags: string[]): Promise<VaultgateProcess> {
   const kubeconfig = join(stack.dir, 'bench-vaultgate.kubeconfig');
   await writeFile(kubeconfig, (await vaultgateKubeConfig(stack)).exportConfig(), { mode: 0o600 });
-  const tls = issueServingMaterial(undefined, ['localhost'], ['127.0.0.1']);
-  await writeFile(join(stack.dir, 'bench.crt'), tls.cert);
-  await writeFile(join(stack.dir, 'bench.key'), tls.key);
+  const tls = await writeServingFiles(stack.dir);
   const port = await freePort();
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const child = spawn(process.execPath, [...profile, join(repoRoot, 'dist/src/cli/main.js'), 'serve', `--kubeconfig=${kubeconfig}`, '--host=127.0.0.1', `--port=${port}`, `--tls-cert-file=${join(stack.dir, 'bench.crt')}`, `--tls-key-file=${join(stack.dir, 'bench.key')}`, `--namespace=${VAULTGATE_NAMESPACE}`, '--log-level=error', ...flags], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [...profile, join(repoRoot, 'dist/src/cli/main.js'), 'serve', `--kubeconfig=${kubeconfig}`, '--host=127.0.0.1', `--port=${port}`, `--tls-cert-file=${tls.certFile}`, `--tls-key-file=${tls.keyFile}`, `--namespace=${VAULTGATE_NAMESPACE}`, '--log-level=error', ...flags], { stdio: ['ignore', 'ignore', 'inherit'] });
   const url = `https://127.0.0.1:${port}`;
   const get = (path: string) =>
     new Promise<string>((resolve, reject) => {
@@ -216,18 +203,18 @@ async function main(): Promise<void> {
     // 1a. vaultgate from cold.
     await createExternalSecrets(stack, 'bench-vg', 'bench-vaultgate');
     const vaultgate = await startVaultgateProcess(stack, ['--reconcile', '--controller-class=vaultgate', '--concurrent=8', '--vault-cache-ttl=600000']);
-    const cpuBefore = await cpuSeconds(vaultgate.child.pid ?? 0);
+    const cpuBefore = await cpuSeconds(vaultgate.child.pid);
     const vgMs = await untilAllReady(stack, 'bench-vg', 600_000);
     const vgMetrics = await vaultgate.metrics();
     const vg = {
       wallSeconds: vgMs / 1000,
       vaultReads: metric(vgMetrics, 'vaultgate_vault_reads_total'),
       vaultLogins: metric(vgMetrics, 'vaultgate_vault_logins_total'),
-      cpuSeconds: (await cpuSeconds(vaultgate.child.pid ?? 0)) - cpuBefore,
-      peakRssMB: (await peakRss(vaultgate.child.pid ?? 0)) / 1e6,
+      cpuSeconds: (await cpuSeconds(vaultgate.child.pid)) - cpuBefore,
+      peakRssMiB: (await residentMemory(vaultgate.child.pid))?.peakRssMiB ?? Number.NaN,
     };
     report.vaultgate = vg;
-    console.log(`vaultgate: ${COUNT} ExternalSecrets over ${PATHS} paths from cold in ${vg.wallSeconds.toFixed(1)} s; Vault reads ${vg.vaultReads} (distinct paths ${PATHS}); logins ${vg.vaultLogins}; CPU ${vg.cpuSeconds.toFixed(1)} s; peak RSS ${vg.peakRssMB.toFixed(0)} MB`);
+    console.log(`vaultgate: ${COUNT} ExternalSecrets over ${PATHS} paths from cold in ${vg.wallSeconds.toFixed(1)} s; Vault reads ${vg.vaultReads} (distinct paths ${PATHS}); logins ${vg.vaultLogins}; CPU ${vg.cpuSeconds.toFixed(1)} s; peak RSS ${vg.peakRssMiB.toFixed(0)} MiB`);
 
     // 2. Admission, with vaultgate's webhooks against none, while the reconciler runs.
     await registerWebhooks(stack, undefined);
@@ -260,18 +247,18 @@ async function main(): Promise<void> {
       const namespace = store;
       await createExternalSecrets(stack, namespace, store);
       const eso = await startEso(stack, { ...options, logLevel: 'error' });
-      const esoCpuBefore = await cpuSeconds(eso.process.pid ?? 0);
+      const esoCpuBefore = await cpuSeconds(eso.process.pid);
       const ms = await untilAllReady(stack, namespace, 1_800_000);
       const esoMetrics = await eso.metrics();
       const result = {
         wallSeconds: ms / 1000,
         vaultReads: metric(esoMetrics, 'externalsecret_provider_api_calls_count', 'call="ReadSecretData"'),
         vaultLogins: metric(esoMetrics, 'externalsecret_provider_api_calls_count', 'call="Login"'),
-        cpuSeconds: (await cpuSeconds(eso.process.pid ?? 0)) - esoCpuBefore,
-        peakRssMB: (await peakRss(eso.process.pid ?? 0)) / 1e6,
+        cpuSeconds: (await cpuSeconds(eso.process.pid)) - esoCpuBefore,
+        peakRssMiB: (await residentMemory(eso.process.pid))?.peakRssMiB ?? Number.NaN,
       };
       report[label] = result;
-      console.log(`${label}: ${COUNT} in ${result.wallSeconds.toFixed(1)} s (vaultgate ${(result.wallSeconds / vg.wallSeconds).toFixed(1)}x faster); Vault reads ${result.vaultReads}; logins ${result.vaultLogins}; CPU ${result.cpuSeconds.toFixed(1)} s; peak RSS ${result.peakRssMB.toFixed(0)} MB`);
+      console.log(`${label}: ${COUNT} in ${result.wallSeconds.toFixed(1)} s (vaultgate ${(result.wallSeconds / vg.wallSeconds).toFixed(1)}x faster); Vault reads ${result.vaultReads}; logins ${result.vaultLogins}; CPU ${result.cpuSeconds.toFixed(1)} s; peak RSS ${result.peakRssMiB.toFixed(0)} MiB`);
       await eso.stop();
     }
   } finally {
