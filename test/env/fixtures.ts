@@ -2,15 +2,11 @@
 // "vault-backend" and the homelab's postgres-secret in Vault, readable by the store's
 // token (policy eso-read: postgres-secret, app/*, payments/*).
 import type { Stack } from './stack.js';
+import { kvPut } from './vaultApi.js';
 
 export async function seedTokenStore(stack: Stack): Promise<void> {
-  for (const [path, data] of [
-    ['secret/postgres-secret', ['POSTGRES_USER=postgres', 'POSTGRES_PASSWORD=s3cr3t-value']],
-    ['secret/app/config', ['url=https://example.test', 'mode=prod']],
-  ] as const) {
-    const result = await stack.bao(['kv', 'put', path, ...data]);
-    if (result.code !== 0) throw new Error(result.stderr);
-  }
+  await kvPut(stack, 'secret', 'postgres-secret', { POSTGRES_USER: 'postgres', POSTGRES_PASSWORD: 's3cr3t-value' });
+  await kvPut(stack, 'secret', 'app/config', { url: 'https://example.test', mode: 'prod' });
   await stack.bao(
     ['policy', 'write', 'eso-read', '-'],
     'path "secret/data/postgres-secret" { capabilities = ["read"] }\npath "secret/data/app/*" { capabilities = ["read"] }\npath "secret/data/payments/*" { capabilities = ["read"] }\n',

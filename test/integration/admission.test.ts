@@ -5,6 +5,7 @@ import * as k8s from '@kubernetes/client-node';
 import type { RunningServer } from '../../src/server.js';
 import { waitFor } from '../env/processes.js';
 import { seedTokenStore, STORE_TOKEN_AUTH, vaultClusterStore } from '../env/fixtures.js';
+import { kvPut } from '../env/vaultApi.js';
 import { startStack, type Stack } from '../env/stack.js';
 import { startVaultgate } from '../env/vaultgate.js';
 
@@ -34,13 +35,8 @@ async function apply(manifest: string, ...flags: string[]) {
 t.before(async () => {
   stack = await startStack();
   await seedTokenStore(stack);
-  for (const [path, data] of [
-    ['secret/locked/x', ['k=v']],
-    ['secret/payments/stripe', ['api_key=sk_test']],
-  ] as const) {
-    const result = await stack.bao(['kv', 'put', path, ...data]);
-    if (result.code !== 0) throw new Error(result.stderr);
-  }
+  await kvPut(stack, 'secret', 'locked/x', { k: 'v' });
+  await kvPut(stack, 'secret', 'payments/stripe', { api_key: 'sk_test' });
   await stack.bao(['policy', 'write', 'app-only', '-'], 'path "secret/data/app/*" { capabilities = ["read"] }\n');
   await stack.bao(['write', 'auth/kubernetes/role/app-only', 'bound_service_account_names=eso-auth', 'bound_service_account_namespaces=external-secrets', 'token_policies=app-only', 'token_ttl=10m']);
 

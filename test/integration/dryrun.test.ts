@@ -15,6 +15,7 @@ import type { DryRunResult, PolicyImpactResult } from '../../src/dryrun/schemas.
 import type { RunningServer } from '../../src/server.js';
 import { callerToken, checkEnvironment } from '../env/callers.js';
 import { seedTokenStore } from '../env/fixtures.js';
+import { kvPut } from '../env/vaultApi.js';
 import { waitFor } from '../env/processes.js';
 import { repoRoot, startStack, type Stack } from '../env/stack.js';
 import { startVaultgate } from '../env/vaultgate.js';
@@ -91,13 +92,8 @@ function post(path: string, body: string | Buffer, headers: Record<string, strin
 t.before(async () => {
   stack = await startStack();
   await seedTokenStore(stack);
-  for (const [path, data] of [
-    ['secret/locked/x', ['k=v']],
-    ['secret/payments/stripe', ['api_key=sk_test_value']],
-  ] as const) {
-    const result = await stack.bao(['kv', 'put', path, ...data]);
-    if (result.code !== 0) throw new Error(result.stderr);
-  }
+  await kvPut(stack, 'secret', 'locked/x', { k: 'v' });
+  await kvPut(stack, 'secret', 'payments/stripe', { api_key: 'sk_test_value' });
   await stack.apply(`
 apiVersion: v1
 kind: Namespace
