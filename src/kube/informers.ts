@@ -53,6 +53,16 @@ export class WatchedCollection<T extends k8s.KubernetesObject> {
     this.informer.on('delete', (object) => handler(object, 'delete'));
   }
 
+  /**
+   * Objects by a key derived from them (controller-runtime's field index), kept current from
+   * this collection's events, so a lookup costs no scan. Add indexes before start().
+   */
+  index(keysOf: (object: T) => string[]): CollectionIndex<T> {
+    const index = new CollectionIndex<T>(keysOf);
+    this.onChange((object, event) => (event === 'delete' ? index.remove(object) : index.put(object)));
+    return index;
+  }
+
   /** Calls back after every full list (start, 410, restart): a level-based consumer re-reads everything. */
   onList(listener: () => void): void {
     this.listeners.add(listener);
@@ -115,6 +125,41 @@ export class WatchedCollection<T extends k8s.KubernetesObject> {
     this.backoffMs = Math.min(this.backoffMs * 2, 30_000);
   }
 }
+
+export class CollectionIndex<T extends k8s.KubernetesObject> {
+  private readonly byKey = new Map<string, Map<string, T>>();
+  private readonly keysByObject = new Map<string, string[]>();
+
+  constructor(private readonly keysOf: (object: T) => string[]) {}
+
+  get(key: string): T[] {
+    return [...(this.byKey.get(key)?.values() ?? [])];
+  }
+
+  put(object: T): void {
+    this.remove(object);
+    const id = objectId(object);
+    const keys = this.keysOf(object);
+    this.keysByObject.set(id, keys);
+    for (const key of keys) {
+      let objects = this.byKey.get(key);
+      if (!objects) this.byKey.set(key, (objects = new Map()));
+      objects.set(id, object);
+    }
+  }
+
+  remove(object: T): void {
+    const id = objectId(object);
+    for (const key of this.keysByObject.get(id) ?? []) {
+      const objects = this.byKey.get(key);
+      objects?.delete(id);
+      if (objects?.size === 0) this.byKey.delete(key);
+    }
+    this.keysByObject.delete(id);
+  }
+}
+
+const objectId = (object: k8s.KubernetesObject) => `${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`;
 
 export function describeKubeError(error: unknown): string {
   if (error instanceof k8s.ApiException) {

@@ -15,7 +15,7 @@ import { createdByHash } from '../core/esoHash.js';
 import type { DecisionService } from '../decision/service.js';
 import { ESO_GROUP, ESO_VERSION, type ExternalSecret, type SecretStore, type StoreKind } from '../eso/types.js';
 import type { ClusterFacts } from '../kube/cluster.js';
-import { WatchedCollection } from '../kube/informers.js';
+import { CollectionIndex, WatchedCollection } from '../kube/informers.js';
 import { ConflictError, EventRecorder, secretStateOf, SecretWriter, StatusWriter, type EventSink } from '../kube/writes.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/registry.js';
@@ -25,6 +25,9 @@ import { withDeadline } from '../util/deadline.js';
 import { isAbandonedAdmissionSecret } from './admissionSecrets.js';
 import { DEFAULT_QUEUE_OPTIONS, WorkQueue, type QueueOptions } from './queue.js';
 import { decideSync, type SyncDecision } from './sync.js';
+
+/** Wait before looking again at a key whose cache lags this process's own write; its watch event normally comes first. */
+const CACHE_CATCH_UP_MS = 1000;
 
 export interface ReconcilerOptions {
   /** stores whose spec.controller names this class are ours; "default" also takes stores naming none */
@@ -53,6 +56,10 @@ const splitKey = (key: string) => {
 export class Reconciler {
   readonly externalSecrets: WatchedCollection<k8s.KubernetesObject>;
   readonly managedSecrets: WatchedCollection<k8s.V1Secret>;
+  /** ExternalSecrets by "namespace/target Secret name" */
+  private readonly byTarget: CollectionIndex<k8s.KubernetesObject>;
+  /** managed Secrets by "namespace/created-by hash" (ESO's label naming the ExternalSecret that made them) */
+  private readonly byCreator: CollectionIndex<k8s.V1Secret>;
   queue: WorkQueue;
   private readonly secrets: SecretWriter;
   private readonly statuses: StatusWriter;
@@ -65,6 +72,12 @@ export class Reconciler {
   private readonly stopHealth: (() => void)[] = [];
   /** for vaultgate_vault_recovery_seconds: when a Vault came back, and whose syncs we wait for */
   private readonly recovering = new Map<string, { since: number; pending: Set<string> }>();
+  /**
+   * The resourceVersion each ExternalSecret had when this process last wrote its status. Seeing
+   * it again in the informer means the cache has not caught up with that write yet: syncing from
+   * it would read Vault and write the Secret a second time for nothing.
+   */
+  private readonly statusWrittenOver = new Map<string, string>();
 
   constructor(
     kubeConfig: k8s.KubeConfig,
@@ -94,6 +107,11 @@ export class Reconciler {
       log,
       { labelSelector: `${MANAGED_LABEL}=true` },
     );
+    this.byTarget = this.externalSecrets.index((es) => [`${es.metadata?.namespace ?? ''}/${targetName(es as ExternalSecret)}`]);
+    this.byCreator = this.managedSecrets.index((secret) => {
+      const hash = secret.metadata?.labels?.[CREATED_BY_LABEL];
+      return hash ? [`${secret.metadata?.namespace ?? ''}/${hash}`] : [];
+    });
     this.queue = this.newQueue();
     this.secrets = new SecretWriter(kubeConfig);
     this.statuses = new StatusWriter(kubeConfig);
@@ -176,9 +194,7 @@ export class Reconciler {
   /** A managed Secret changed or went: every ExternalSecret targeting it looks again (drift is reverted). */
   private enqueueOwnersOf(secret: k8s.V1Secret): void {
     const namespace = secret.metadata?.namespace ?? '';
-    for (const object of this.externalSecrets.list(namespace)) {
-      if (targetName(object as ExternalSecret) === secret.metadata?.name) this.queue.add(keyOf(namespace, object.metadata?.name ?? ''));
-    }
+    for (const object of this.byTarget.get(`${namespace}/${secret.metadata?.name ?? ''}`)) this.queue.add(keyOf(namespace, object.metadata?.name ?? ''));
   }
 
   /** Vault answers again: its ExternalSecrets sync now, not after their backoff. */
@@ -254,9 +270,11 @@ export class Reconciler {
     const es = this.externalSecrets.get(name, namespace) as ExternalSecret | undefined;
     if (!es) {
       this.metrics.forgetExternalSecret(name, namespace);
+      this.statusWrittenOver.delete(key);
       return {};
     }
     if (es.metadata?.deletionTimestamp || !this.handles(es)) return {};
+    if (this.cacheBehindOwnWrite(key, es)) return { requeueAfterMs: CACHE_CATCH_UP_MS };
     this.metrics.esSyncCalls.inc({ name, namespace });
     try {
       return await this.sync(es, started, askedAt);
@@ -356,15 +374,27 @@ export class Reconciler {
 
   private async writeStatus(es: ExternalSecret, status: NonNullable<ExternalSecret['status']>): Promise<ExternalSecret> {
     if (!statusChanged(es.status, status)) return es;
-    return this.statuses.write(es, status);
+    const written = await this.statuses.write(es, status);
+    const before = es.metadata?.resourceVersion;
+    if (before) this.statusWrittenOver.set(keyOf(es.metadata?.namespace ?? '', es.metadata?.name ?? ''), before);
+    return written;
+  }
+
+  /** The informer still holds the version this process wrote over (its watch event is on the way). */
+  private cacheBehindOwnWrite(key: string, es: ExternalSecret): boolean {
+    const over = this.statusWrittenOver.get(key);
+    if (over === undefined) return false;
+    if (over === es.metadata?.resourceVersion) return true;
+    this.statusWrittenOver.delete(key);
+    return false;
   }
 
   /** ESO's deleteOrphanedSecrets: Secrets this ExternalSecret created under another name (target renamed). */
   private async deleteOrphans(es: ExternalSecret): Promise<void> {
     const namespace = es.metadata?.namespace ?? '';
     const hash = createdByHash(namespace, es.metadata?.name ?? '');
-    for (const secret of this.managedSecrets.list(namespace)) {
-      if (secret.metadata?.labels?.[CREATED_BY_LABEL] !== hash || secret.metadata?.name === targetName(es)) continue;
+    for (const secret of this.byCreator.get(`${namespace}/${hash}`)) {
+      if (secret.metadata?.name === targetName(es)) continue;
       await this.secrets.delete(namespace, secret.metadata?.name ?? '', secret.metadata?.uid);
       this.events.record(es, 'Normal', 'Deleted', 'secret deleted because it was orphaned');
     }

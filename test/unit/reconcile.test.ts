@@ -10,6 +10,7 @@ import { emptySecret, planSecret, secretChanged } from '../../src/core/secretPla
 import { markDone, markFailed, statusChanged } from '../../src/core/status.js';
 import type { ExternalSecret } from '../../src/eso/types.js';
 import { WorkQueue } from '../../src/reconcile/queue.js';
+import { CollectionIndex } from '../../src/kube/informers.js';
 
 const bytes = (text: string) => Buffer.from(text, 'utf8');
 const text = (value: Uint8Array | undefined) => Buffer.from(value ?? []).toString('utf8');
@@ -167,4 +168,22 @@ t.test('status as ESO writes it', async (t) => {
   t.equal(statusChanged(failed, again), false, 'the same failure again writes nothing');
   const other = markFailed({ ...object, status: failed }, 'another reason', started + 9000);
   t.equal(other.conditions?.[0]?.lastTransitionTime, failed.conditions?.[0]?.lastTransitionTime, 'lastTransitionTime moves only when the status flips');
+});
+
+t.test('an index follows its objects as they change, move between keys and go', async (t) => {
+  type Obj = { metadata: { namespace: string; name: string; labels?: Record<string, string> } };
+  const index = new CollectionIndex<Obj>((o) => (o.metadata.labels?.target ? [`${o.metadata.namespace}/${o.metadata.labels.target}`] : []));
+  const names = (key: string) => index.get(key).map((o) => o.metadata.name).sort();
+  index.put({ metadata: { namespace: 'a', name: 'one', labels: { target: 's' } } });
+  index.put({ metadata: { namespace: 'a', name: 'two', labels: { target: 's' } } });
+  index.put({ metadata: { namespace: 'b', name: 'one', labels: { target: 's' } } });
+  index.put({ metadata: { namespace: 'a', name: 'none' } });
+  t.same(names('a/s'), ['one', 'two'], 'objects of one namespace sharing a key');
+  t.same(names('b/s'), ['one'], 'the same name in another namespace is another object');
+  index.put({ metadata: { namespace: 'a', name: 'two', labels: { target: 't' } } });
+  t.same(names('a/s'), ['one'], 'an update moves the object off its old key');
+  t.same(names('a/t'), ['two'], '... onto its new one');
+  index.remove({ metadata: { namespace: 'a', name: 'one' } });
+  t.same(names('a/s'), [], 'a delete takes it off, whatever the deleted copy says');
+  t.same(names('missing'), [], 'an unknown key has nothing');
 });
