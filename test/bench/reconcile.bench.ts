@@ -7,7 +7,8 @@
 // 2. Admission through the real apiserver: p50/p99 of creating ExternalSecrets with no
 //    webhooks, then with vaultgate's (warm Vault cache, cold cache, and with the Secret
 //    created at admission).
-// Results go to .cache/bench/reconcile.json. BENCH_RECONCILE_COUNT sets N.
+// Results go to .cache/bench/reconcile.json. BENCH_RECONCILE_COUNT sets N; BENCH_PARTS
+// (default "vaultgate,admission,eso") picks parts, e.g. BENCH_PARTS=vaultgate while tuning.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
@@ -25,6 +26,7 @@ import { vaultgateKubeConfig, VAULTGATE_NAMESPACE } from '../env/vaultgate.js';
 const COUNT = Number(process.env.BENCH_RECONCILE_COUNT ?? 2000);
 const PATHS = Math.max(1, Math.floor(COUNT / 10));
 const ADMISSIONS = Number(process.env.BENCH_ADMISSIONS ?? 200);
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'vaultgate,admission,eso').split(','));
 
 const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -194,6 +196,31 @@ async function admissionLatency(stack: Stack, namespace: string, store: string, 
   return { p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), errors };
 }
 
+/** Admission latency through the apiserver: no webhooks (while `running` reconciles), then vaultgate's in three setups. */
+async function admissionBenchmark(stack: Stack, running: VaultgateProcess): Promise<Record<string, unknown>> {
+  await registerWebhooks(stack, undefined);
+  const none = await admissionLatency(stack, 'adm-none', 'bench-vaultgate', true);
+  await running.stop();
+  const scenarios: [string, string[], boolean][] = [
+    ['warm cache, no Secret at admission', ['--vault-cache-ttl=600000'], true],
+    ['cold cache, no Secret at admission', ['--vault-cache-ttl=1'], false],
+    ['warm cache, Secret created at admission', ['--vault-cache-ttl=600000', '--reconcile', '--controller-class=vaultgate'], true],
+  ];
+  const admission: Record<string, unknown> = { 'no webhooks': none };
+  for (const [i, [name, flags, samePath]] of scenarios.entries()) {
+    const process_ = await startVaultgateProcess(stack, flags);
+    await registerWebhooks(stack, process_);
+    if (samePath) await admissionLatency(stack, `adm-warmup-${i}`, 'bench-vaultgate', true).catch(() => undefined);
+    admission[name] = await admissionLatency(stack, `adm-${i}`, 'bench-vaultgate', samePath);
+    await registerWebhooks(stack, undefined);
+    await process_.stop();
+  }
+  for (const [name, r] of Object.entries(admission) as [string, { p50Ms: number; p99Ms: number; errors: number }][]) {
+    console.log(`admission ${name.padEnd(40)}: p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms (p50 ratio to none ${(r.p50Ms / none.p50Ms).toFixed(2)}); errors ${r.errors}`);
+  }
+  return admission;
+}
+
 async function main(): Promise<void> {
   const stack = await startStack();
   const report: Record<string, unknown> = { date: new Date().toISOString(), externalSecrets: COUNT, distinctPaths: PATHS };
@@ -217,33 +244,15 @@ async function main(): Promise<void> {
     console.log(`vaultgate: ${COUNT} ExternalSecrets over ${PATHS} paths from cold in ${vg.wallSeconds.toFixed(1)} s; Vault reads ${vg.vaultReads} (distinct paths ${PATHS}); logins ${vg.vaultLogins}; CPU ${vg.cpuSeconds.toFixed(1)} s; peak RSS ${vg.peakRssMiB.toFixed(0)} MiB`);
 
     // 2. Admission, with vaultgate's webhooks against none, while the reconciler runs.
-    await registerWebhooks(stack, undefined);
-    const none = await admissionLatency(stack, 'adm-none', 'bench-vaultgate', true);
-    await vaultgate.stop();
-    const scenarios: [string, string[], boolean][] = [
-      ['warm cache, no Secret at admission', ['--vault-cache-ttl=600000'], true],
-      ['cold cache, no Secret at admission', ['--vault-cache-ttl=1'], false],
-      ['warm cache, Secret created at admission', ['--vault-cache-ttl=600000', '--reconcile', '--controller-class=vaultgate'], true],
-    ];
-    const admission: Record<string, unknown> = { 'no webhooks': none };
-    for (const [i, [name, flags, samePath]] of scenarios.entries()) {
-      const process_ = await startVaultgateProcess(stack, flags);
-      await registerWebhooks(stack, process_);
-      if (samePath) await admissionLatency(stack, `adm-warmup-${i}`, 'bench-vaultgate', true).catch(() => undefined);
-      admission[name] = await admissionLatency(stack, `adm-${i}`, 'bench-vaultgate', samePath);
-      await registerWebhooks(stack, undefined);
-      await process_.stop();
-    }
-    report.admission = admission;
-    for (const [name, r] of Object.entries(admission) as [string, { p50Ms: number; p99Ms: number; errors: number }][]) {
-      console.log(`admission ${name.padEnd(40)}: p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms (p50 ratio to none ${(r.p50Ms / none.p50Ms).toFixed(2)}); errors ${r.errors}`);
-    }
+    if (PARTS.has('admission')) report.admission = await admissionBenchmark(stack, vaultgate);
+    else await vaultgate.stop();
 
     // 1b. The real ESO on the same number of objects, default concurrency and --concurrent=10.
-    for (const [label, store, options] of [
+    const esoRuns = [
       ['eso (default --concurrent=1)', 'bench-eso', {}],
       ['eso --concurrent=10', 'bench-eso10', { controllerClass: 'eso10', concurrent: 10 }],
-    ] as const) {
+    ] as const;
+    for (const [label, store, options] of PARTS.has('eso') ? esoRuns : []) {
       const namespace = store;
       await createExternalSecrets(stack, namespace, store);
       const eso = await startEso(stack, { ...options, logLevel: 'error' });
