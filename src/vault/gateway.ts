@@ -53,7 +53,9 @@ export interface VaultGatewayOptions {
   /**
    * How long a value read for the reconciler stays in memory to be shared (one read per path
    * per cycle). Only syncs that asked before the read started share it, so this bounds memory,
-   * not freshness. Default 60 s.
+   * not freshness. Default 5 min: long enough for a cold start of 10,000 ExternalSecrets
+   * (about 100 s here) to read each path once; the values also sit in the managed Secrets'
+   * informer cache, so keeping them longer exposes nothing new.
    */
   valueCycleMs?: number;
   metrics?: VaultMetrics;
@@ -129,7 +131,7 @@ export class VaultGateway {
    * force-sync never sees a value read before it asked). Values live one short cycle.
    */
   private sharedValue(key: string, notBefore: number, load: () => Promise<ValueAnswer>): Promise<ValueAnswer> {
-    const cycleMs = this.options.valueCycleMs ?? 60_000;
+    const cycleMs = this.options.valueCycleMs ?? 300_000;
     const now = Date.now();
     const shared = this.valueReads.get(key);
     if (shared && shared.startedAt >= notBefore && now - shared.startedAt < cycleMs) return shared.read;
