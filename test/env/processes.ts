@@ -103,7 +103,31 @@ export class ServerProcess {
   }
 }
 
+/**
+ * Ports below the kernel's ephemeral range: a port found free there is not taken a moment
+ * later as the local port of some outgoing connection (tests open thousands), which ports
+ * the kernel hands out from that range are. Chosen at random, so test files running in
+ * parallel rarely pick the same one.
+ */
+const LISTEN_PORTS = (() => {
+  let ephemeralLow = Number.NaN;
+  try {
+    ephemeralLow = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+  } catch {
+    // not Linux: the kernel picks below
+  }
+  const high = Number.isInteger(ephemeralLow) && ephemeralLow > 12_000 ? ephemeralLow - 1 : 0;
+  return { low: 10_000, high };
+})();
+
 export async function freePort(): Promise<number> {
+  if (LISTEN_PORTS.high > 0) {
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const port = LISTEN_PORTS.low + Math.floor(Math.random() * (LISTEN_PORTS.high - LISTEN_PORTS.low + 1));
+      if (await portIsFree(port)) return port;
+    }
+  }
+  // No usable range known: let the kernel choose.
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();

@@ -163,6 +163,18 @@ async function installCrds(stack: Stack, files: string[]): Promise<void> {
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  // Ports are found free and bound by a server a moment later; with test files running in
+  // parallel, another one's server can take a port in between. Such a start is tried again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startStackOnce(options);
+    } catch (error) {
+      if (attempt >= 3 || !/address already in use/.test(error instanceof Error ? error.message : String(error))) throw error;
+    }
+  }
+}
+
+async function startStackOnce(options: StackOptions): Promise<Stack> {
   const binDir = await serverBinaries();
   const bin = (name: string) => join(binDir, name);
   const dir = await mkdtemp(join(tmpdir(), 'vaultgate-stack-'));
