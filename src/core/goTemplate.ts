@@ -65,7 +65,14 @@ interface Parsed {
   readonly name: string;
   readonly trees: ReadonlyMap<string, ListNode>;
   readonly text: string;
+  readonly missingKey: MissingKey;
 }
+
+/**
+ * Go's missingkey option: "error" as ESO's target templates set it; "default" (print
+ * `<no value>`) as a template without the option has it, like ESO's rewrite transform.
+ */
+export type MissingKey = 'error' | 'default';
 
 /** Which of ESO's two steps failed: they are reported differently (see esoTemplateError). */
 export type TemplatePhase = 'parse' | 'execute';
@@ -81,16 +88,17 @@ export type RenderResult =
   | { ok: false; phase: TemplatePhase; error: string; unsupported?: true };
 
 /**
- * template.New(name).Option("missingkey=error").Funcs(esoFuncs).Parse(text). The error is
- * Go's (`template: name:LINE: ...`), without ESO's `unable to parse template at key`.
+ * template.New(name).Option("missingkey=error").Funcs(esoFuncs).Parse(text) (or without the
+ * option, for missingKey "default"). The error is Go's (`template: name:LINE: ...`), without
+ * ESO's `unable to parse template at key`.
  */
-export function parseGoTemplate(name: string, text: string): ParseResult {
+export function parseGoTemplate(name: string, text: string, missingKey: MissingKey = 'error'): ParseResult {
   const source = toByteString(text);
   const goName = toByteString(name);
   if (source.length > MAX_TEMPLATE_BYTES) return { ok: false, phase: 'parse', unsupported: true, error: `the template is longer than vaultgate's limit of ${MAX_TEMPLATE_BYTES} bytes` };
   try {
     const trees = parseTemplateText(goName, source);
-    return { ok: true, template: { name, [PARSED]: { name: goName, trees, text: source } } };
+    return { ok: true, template: { name, [PARSED]: { name: goName, trees, text: source, missingKey } } };
   } catch (error) {
     if (error instanceof GoParseError) return { ok: false, phase: 'parse', error: fromByteString(error.message) };
     if (error instanceof Unsupported) return { ok: false, phase: 'parse', unsupported: true, error: fromByteString(error.reason) };
@@ -3108,14 +3116,20 @@ class State {
   }
 
   private evalField(_dot: Value, fieldName: string, _node: Node, args: Node[] | null, final: Value | Missing, receiver: Value): Value {
-    if (receiver.t === 'invalid') return this.errorf(`nil data; no entry for key ${goQuote(fieldName)}`);
+    if (receiver.t === 'invalid') {
+      if (this.tmpl.missingKey === 'error') this.errorf(`nil data; no entry for key ${goQuote(fieldName)}`);
+      return receiver;
+    }
     const typ = typeOf(receiver);
     const inner = receiver.t === 'iface' ? receiver.inner : receiver;
     if (inner === null) return this.errorf(`nil pointer evaluating ${typ}.${fieldName}`);
     const hasArgs = (args !== null && args.length > 1) || !isMissing(final);
     if (inner.t === 'map') {
       if (hasArgs) this.errorf(`${fieldName} is not a method but has arguments`);
-      if (!inner.v.has(fieldName)) this.errorf(`map has no entry for key ${goQuote(fieldName)}`);
+      if (!inner.v.has(fieldName)) {
+        if (this.tmpl.missingKey === 'error') this.errorf(`map has no entry for key ${goQuote(fieldName)}`);
+        return INVALID;
+      }
       return elementValue(inner.type, inner.v.get(fieldName) ?? null);
     }
     return this.errorf(`can't evaluate field ${fieldName} in type ${typ}`);
@@ -4845,6 +4859,89 @@ function jsonUnmarshal(ctx: CallContext, data: string): { value: Dyn; error?: st
   };
   const value = parseValue();
   return firstError === undefined ? { value } : { value, error: firstError };
+}
+
+// ---------------------------------------------------------------------------------------
+// encoding/json outside templates: what ESO's rewrite merge (esutils.RewriteMerge) does with
+// each secret value, on the same Go-faithful decoder and encoder the templates use.
+
+declare const GO_JSON: unique symbol;
+/** A value json.Unmarshal stored in an interface{}; opaque outside this module. */
+export type GoJsonValue = { readonly [GO_JSON]: true };
+const goJson = (d: Dyn) => d as unknown as GoJsonValue;
+const dynOfGoJson = (v: GoJsonValue) => v as unknown as Dyn;
+
+export type GoJsonResult<T> = { ok: true; value: T } | { ok: false; error: string; unsupported?: true };
+
+/** Runs one step under a fresh evaluation budget; running out of it declines. */
+function withJsonBudget<T>(step: (ctx: CallContext) => GoJsonResult<T>): GoJsonResult<T> {
+  try {
+    return step({ budget: new Budget() });
+  } catch (error) {
+    if (error instanceof Unsupported) return { ok: false, unsupported: true, error: fromByteString(error.reason) };
+    if (error instanceof RangeError) return { ok: false, unsupported: true, error: `the data is too deeply nested for vaultgate (${error.message})` };
+    throw error;
+  }
+}
+
+/** What "cannot unmarshal X" names for a document's top-level value, judged by its first byte. */
+function topLevelJsonKind(data: string): 'object' | 'null' | 'array' | 'string' | 'bool' | 'number' {
+  const first = data.trimStart()[0];
+  if (first === '{') return 'object';
+  if (first === 'n') return 'null';
+  if (first === '[') return 'array';
+  if (first === '"') return 'string';
+  if (first === 't' || first === 'f') return 'bool';
+  return 'number';
+}
+
+/**
+ * json.Unmarshal(data, &m) with m map[string]interface{}: the entries (keys as text), none for
+ * `null`, or Go's error. A top-level value of another kind fails before anything inside it is
+ * decoded, as Go skips it.
+ */
+export function unmarshalJsonObject(data: Uint8Array): GoJsonResult<Array<[string, GoJsonValue]>> {
+  return withJsonBudget((ctx) => {
+    const text = bytesToByteString(data);
+    const syntax = jsonSyntaxError(text);
+    if (syntax !== undefined) return { ok: false, error: fromByteString(syntax) };
+    const kind = topLevelJsonKind(text);
+    if (kind === 'null') return { ok: true, value: [] };
+    if (kind !== 'object') return { ok: false, error: `json: cannot unmarshal ${kind} into Go value of type map[string]interface {}` };
+    const decoded = jsonUnmarshal(ctx, text);
+    if (decoded.error !== undefined) return { ok: false, error: fromByteString(decoded.error) };
+    const object = decoded.value as Extract<Concrete, { t: 'map' }>;
+    return { ok: true, value: [...object.v].map(([key, value]) => [fromByteString(key), goJson(value)]) };
+  });
+}
+
+/** ESO's GetByteValue of a decoded value: strings as they are, numbers as 'f' -1, objects and lists as json.Marshal. */
+export function goJsonByteValue(value: GoJsonValue): GoJsonResult<Uint8Array> {
+  return withJsonBudget((ctx) => {
+    const d = dynOfGoJson(value);
+    if (d === null) return { ok: true, value: new Uint8Array(0) };
+    if (d.t === 'string') return { ok: true, value: byteStringToBytes(d.v) };
+    if (d.t === 'float64') return { ok: true, value: byteStringToBytes(formatFloat(d.v, 'f', -1)) };
+    if (d.t === 'bool') return { ok: true, value: byteStringToBytes(d.v ? 'true' : 'false') };
+    const marshalled = jsonMarshal(ctx, d, { escapeHTML: true, indent: false });
+    if (typeof marshalled !== 'string') return { ok: false, error: fromByteString(marshalled.error) };
+    return { ok: true, value: byteStringToBytes(marshalled) };
+  });
+}
+
+/** ESO's JSONMarshal of a map[string]interface{}: an Encoder without HTML escaping, its newline trimmed. */
+export function marshalJsonObject(entries: ReadonlyMap<string, GoJsonValue>): GoJsonResult<Uint8Array> {
+  return withJsonBudget((ctx) => {
+    const object = mapValue('map[string]interface {}', new Map([...entries].map(([key, value]) => [toByteString(key), dynOfGoJson(value)])));
+    const marshalled = jsonMarshal(ctx, object, { escapeHTML: false, indent: false });
+    if (typeof marshalled !== 'string') return { ok: false, error: fromByteString(marshalled.error) };
+    return { ok: true, value: byteStringToBytes(marshalled) };
+  });
+}
+
+/** strconv.Quote (Go's %q) of a text. */
+export function goQuoted(text: string): string {
+  return fromByteString(goQuote(toByteString(text)));
 }
 
 // ---------------------------------------------------------------------------------------
