@@ -5,11 +5,12 @@
 // conversion and validation; dataFrom in order, then data, which wins. Errors carry ESO's
 // words, so the status and events vaultgate writes read like ESO's. Pure: values arrive
 // already read and leave as bytes; nothing is cached or logged here.
-import type { ExternalSecret, ExternalSecretRewrite } from '../eso/types.js';
+import type { ExternalSecret, ExternalSecretRewrite, ExternalSecretRewriteMerge } from '../eso/types.js';
 import { decodeStrategy } from './goBase64.js';
 import { gjsonGet, isUnsupported, JsonNumber, marshalGoJson } from './gjson.js';
 import { formatFloatF } from './goStrconv.js';
 import { compileGoRegexp, replaceAllGo } from './goRegexp.js';
+import { executeGoTemplate, goJsonByteValue, goQuoted, marshalJsonObject, parseGoTemplate, unmarshalJsonObject, type GoJsonValue } from './goTemplate.js';
 import { convertKey } from './keys.js';
 
 export type Bytes = Uint8Array;
@@ -160,7 +161,7 @@ function expand(template: string, groups: (string | null)[], names: Record<strin
 
 function rewriteRegexp(source: string, target: string, map: Record<string, Bytes>): ProviderMap {
   const compiled = compileGoRegexp(source);
-  if (!compiled.ok) return fail(compiled.error, compiled.unsupported);
+  if (!compiled.ok) return fail(compiled.unsupported ? compiled.error : `regexp failed with failed to compile: ${compiled.error}`, compiled.unsupported);
   const out: Record<string, Bytes> = {};
   for (const [key, value] of Object.entries(map)) {
     const replaced = replaceAllGo(compiled.matcher, key, (groups, names) => expand(target, groups, names));
@@ -170,12 +171,76 @@ function rewriteRegexp(source: string, target: string, map: Record<string, Bytes
   return { ok: true, map: out };
 }
 
-function rewrite(operations: ExternalSecretRewrite[], map: Record<string, Bytes>): ProviderMap {
+/** RewriteTransform: each key through the template, with `.value` the key (Go's default missingkey). */
+function rewriteTransform(text: string, map: Record<string, Bytes>): ProviderMap {
+  const parsed = parseGoTemplate('transform', text, 'default');
+  if (!parsed.ok) return fail(parsed.unsupported ? parsed.error : `transform failed with failed to parse template: ${parsed.error}`, parsed.unsupported);
+  const out: Record<string, Bytes> = {};
+  for (const [key, value] of Object.entries(map)) {
+    const executed = executeGoTemplate(parsed.template, { value: key });
+    if (!executed.ok) {
+      return fail(executed.unsupported ? executed.error : `transform failed with failed to execute template for key ${goQuoted(key)}: ${executed.error}`, executed.unsupported);
+    }
+    out[executed.output] = value;
+  }
+  return { ok: true, map: out };
+}
+
+/** Go's sort.Strings order: by UTF-8 bytes, which UTF-16 comparison is not for astral characters. */
+function compareUtf8(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+/**
+ * RewriteMerge: every value is a JSON object; their keys are merged (input keys in byte
+ * order, then the priority keys in their order, so those win), a key seen twice is a
+ * conflict, and the result is either its own keys (Extract) or one JSON key added (JSON).
+ */
+function rewriteMerge(operation: ExternalSecretRewriteMerge, map: Record<string, Bytes>): ProviderMap {
+  const priority = operation.priority ?? [];
+  const order = [...Object.keys(map).filter((key) => !priority.includes(key)).sort(compareUtf8), ...priority];
+  const merged = new Map<string, GoJsonValue>();
+  const conflicts: string[] = [];
+  for (const key of order) {
+    const value = map[key];
+    if (!Object.hasOwn(map, key) || value === undefined) {
+      if (operation.priorityPolicy === 'IgnoreNotFound') continue;
+      return fail(`merge failed with key ${goQuoted(key)} not found in input map`);
+    }
+    const decoded = unmarshalJsonObject(value);
+    if (!decoded.ok) return fail(decoded.unsupported ? decoded.error : `merge failed with failed to unmarshal JSON: ${decoded.error}`, decoded.unsupported);
+    for (const [name, element] of decoded.value) {
+      if (merged.has(name)) conflicts.push(name);
+      merged.set(name, element);
+    }
+  }
+  if (operation.conflictPolicy !== 'Ignore' && conflicts.length > 0) return fail(`merge failed with conflicts: ${conflicts.join(', ')}`);
+  const strategy = operation.strategy || 'Extract';
+  if (strategy === 'JSON') {
+    if (!operation.into) return fail("merge failed with missing 'into' field");
+    const marshalled = marshalJsonObject(merged);
+    if (!marshalled.ok) return fail(marshalled.unsupported ? marshalled.error : `merge failed with failed to marshal merged map: ${marshalled.error}`, marshalled.unsupported);
+    return { ok: true, map: { ...map, [operation.into]: marshalled.value } };
+  }
+  if (strategy !== 'Extract') return { ok: true, map: {} };
+  const out: Record<string, Bytes> = {};
+  for (const [name, element] of merged) {
+    const bytes = goJsonByteValue(element);
+    if (!bytes.ok) return fail(bytes.unsupported ? bytes.error : `merge failed with failed to convert value to []byte: ${bytes.error}`, bytes.unsupported);
+    out[name] = bytes.value;
+  }
+  return { ok: true, map: out };
+}
+
+/** RewriteMap: a dataFrom entry's rewrite operations in order, with ESO's error wording. */
+export function rewriteKeys(operations: ExternalSecretRewrite[], map: Record<string, Bytes>): ProviderMap {
   let current = map;
   for (const [i, operation] of operations.entries()) {
     let result: ProviderMap;
-    if (operation.regexp) result = rewriteRegexp(operation.regexp.source ?? '', operation.regexp.target ?? '', current);
-    else if (operation.transform || operation.merge) result = fail(`rewrite ${operation.transform ? 'transform' : 'merge'} is not supported by vaultgate's reconciler`, true);
+    // ESO's precedence when an entry names more than one operation: merge, regexp, transform.
+    if (operation.merge) result = rewriteMerge(operation.merge, current);
+    else if (operation.regexp) result = rewriteRegexp(operation.regexp.source ?? '', operation.regexp.target ?? '', current);
+    else if (operation.transform) result = rewriteTransform(operation.transform.template ?? '', current);
     else result = { ok: true, map: current };
     if (!result.ok) return { ...result, message: `error applying rewrite to keys: failed rewrite operation[${i}]: ${result.message}` };
     current = result.map;
@@ -193,7 +258,7 @@ export function processDataFromMap(
   if (!fetched.ok) return fetched;
   let map: Record<string, Bytes> = { ...fetched.map };
   if (rewrites && rewrites.length > 0) {
-    const rewritten = rewrite(rewrites, map);
+    const rewritten = rewriteKeys(rewrites, map);
     if (!rewritten.ok) return rewritten;
     map = rewritten.map;
   } else {

@@ -61,10 +61,20 @@ export interface ExternalSecretFind {
   tags?: Record<string, string>;
 }
 
+export interface ExternalSecretRewriteMerge {
+  /** the target key of strategy JSON */
+  into?: string;
+  /** keys merged last, in this order, so their values win */
+  priority?: string[];
+  priorityPolicy?: 'IgnoreNotFound' | 'Strict';
+  conflictPolicy?: 'Ignore' | 'Error';
+  strategy?: 'Extract' | 'JSON';
+}
+
 export interface ExternalSecretRewrite {
   regexp?: { source?: string; target?: string };
   transform?: { template?: string };
-  merge?: unknown;
+  merge?: ExternalSecretRewriteMerge;
 }
 
 export interface ExternalSecretDataFrom {
