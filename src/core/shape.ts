@@ -29,10 +29,20 @@ export interface FindView {
   conversionStrategy?: string;
 }
 
+/** One rewrite operation, as far as it can be judged without Vault's answer. */
+export interface RewriteView {
+  regexpSource?: string;
+  transformTemplate?: string;
+  mergeStrategy?: string;
+  mergeInto?: string;
+}
+
 export interface DataFromView {
   extract?: RemoteRefView;
   find?: FindView;
   hasRewrite: boolean;
+  /** null where an operation is not an object */
+  rewrites: (RewriteView | null)[];
   hasSourceRef: boolean;
   hasGeneratorRef: boolean;
 }
@@ -96,6 +106,24 @@ class Reader {
       const text = this.string(ref[name], `${field}.${name}`);
       if (text !== undefined) view[name] = text;
     }
+    return view;
+  }
+
+  rewrite(value: unknown, field: string): RewriteView | null {
+    const operation = this.object(value, field);
+    if (!operation) return null;
+    const view: RewriteView = {};
+    const regexp = this.object(operation.regexp, `${field}.regexp`);
+    const source = regexp ? this.string(regexp.source, `${field}.regexp.source`) : undefined;
+    if (source !== undefined) view.regexpSource = source;
+    const transform = this.object(operation.transform, `${field}.transform`);
+    const template = transform ? this.string(transform.template, `${field}.transform.template`) : undefined;
+    if (template !== undefined) view.transformTemplate = template;
+    const merge = this.object(operation.merge, `${field}.merge`);
+    const strategy = merge ? this.string(merge.strategy, `${field}.merge.strategy`) : undefined;
+    if (strategy !== undefined) view.mergeStrategy = strategy;
+    const into = merge ? this.string(merge.into, `${field}.merge.into`) : undefined;
+    if (into !== undefined) view.mergeInto = into;
     return view;
   }
 
@@ -180,8 +208,10 @@ export function readExternalSecret(raw: unknown, maxEntries: number): { view: Ex
     const item = read.object(entry, field);
     if (!item) return null;
     const sourceRef = read.object(item.sourceRef, `${field}.sourceRef`);
+    const rewrites = read.list(item.rewrite, `${field}.rewrite`).map((operation, j) => read.rewrite(operation, `${field}.rewrite[${j}]`));
     const out: DataFromView = {
-      hasRewrite: read.list(item.rewrite, `${field}.rewrite`).length > 0,
+      hasRewrite: rewrites.length > 0,
+      rewrites,
       hasSourceRef: sourceRef !== undefined,
       hasGeneratorRef: sourceRef !== undefined && present(sourceRef.generatorRef),
     };

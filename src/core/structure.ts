@@ -5,7 +5,8 @@
 import { MAX_DURATION_LENGTH, parseGoDuration } from './duration.js';
 import type { Finding } from './facts.js';
 import { compileGoRegexp } from './goRegexp.js';
-import type { ExternalSecretView, RemoteRefView } from './shape.js';
+import { parseGoTemplate } from './goTemplate.js';
+import type { ExternalSecretView, RemoteRefView, RewriteView } from './shape.js';
 
 const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -116,9 +117,39 @@ export function structureFindings(es: ExternalSecretView, minRefreshIntervalMs =
       }
     }
     if (find) oneOf(`${field}.find.conversionStrategy`, find.conversionStrategy, ENUMS.conversionStrategy);
+    entry.rewrites.forEach((operation, j) => {
+      if (operation) violations.push(...rewriteFindings(operation, `${field}.rewrite[${j}]`));
+    });
   });
 
   return { violations, warnings };
+}
+
+/**
+ * What ESO's rewrite would fail on at every sync whatever Vault holds: a regexp RE2 rejects,
+ * a transform template Go cannot parse, a JSON merge with no key to write into. ESO's
+ * messages, with the operation's field.
+ */
+function rewriteFindings(operation: RewriteView, field: string): Finding[] {
+  const findings: Finding[] = [];
+  if (operation.regexpSource !== undefined) {
+    const compiled = compileGoRegexp(operation.regexpSource);
+    if (!compiled.ok) {
+      const message = compiled.unsupported ? compiled.error : `regexp failed with failed to compile: ${compiled.error}`;
+      findings.push({ field: `${field}.regexp.source`, message, check: compiled.unsupported ? 'limit' : 'structure' });
+    }
+  }
+  if (operation.transformTemplate !== undefined) {
+    const parsed = parseGoTemplate('transform', operation.transformTemplate, 'default');
+    if (!parsed.ok) {
+      const message = parsed.unsupported ? parsed.error : `transform failed with failed to parse template: ${parsed.error}`;
+      findings.push({ field: `${field}.transform.template`, message, check: parsed.unsupported ? 'limit' : 'structure' });
+    }
+  }
+  if (operation.mergeStrategy === 'JSON' && !operation.mergeInto) {
+    findings.push({ field: `${field}.merge.into`, message: "merge failed with missing 'into' field (strategy JSON writes the merged object into this key)", check: 'structure' });
+  }
+  return findings;
 }
 
 function remoteRefEnums(ref: RemoteRefView | undefined, field: string, oneOf: (field: string, value: string | undefined, allowed: readonly string[]) => void): void {
