@@ -22,6 +22,12 @@
 //	                                                  execution error text
 //	{"op":"base64","encoding":"std|url","text":"..."} base64.StdEncoding/URLEncoding.DecodeString
 //	{"op":"base32","text":"..."}                      base32.StdEncoding.DecodeString
+//	{"op":"rewrite","rewrite":[...],"in":{"k":"<base64>",...}}
+//	                                                  ESO v0.20.4's dataFrom rewrite (esutils.RewriteMap:
+//	                                                  merge, regexp, transform) on keys and value bytes:
+//	                                                  "out" (values as base64) or "error"; "ambiguous"
+//	                                                  when two keys became one, where Go's map order
+//	                                                  picks the winner
 //
 // Invariant: every request gets exactly one answer line, even when Go panics (reported as
 // "panic") or the request is malformed (reported as "bad").
@@ -34,10 +40,13 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path"
 	"regexp"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"text/template"
@@ -61,6 +70,26 @@ type request struct {
 	Text     string            `json:"text"`
 	Elems    []string          `json:"elems"`
 	Bits     string            `json:"bits"`
+	Rewrite  []rewriteOp       `json:"rewrite"`
+	In       map[string][]byte `json:"in"`
+}
+
+// rewriteOp mirrors ESO's ExternalSecretRewrite (apis/externalsecrets/v1) by its JSON names.
+type rewriteOp struct {
+	Merge *struct {
+		Into           string   `json:"into"`
+		Priority       []string `json:"priority"`
+		PriorityPolicy string   `json:"priorityPolicy"`
+		ConflictPolicy string   `json:"conflictPolicy"`
+		Strategy       string   `json:"strategy"`
+	} `json:"merge"`
+	Regexp *struct {
+		Source string `json:"source"`
+		Target string `json:"target"`
+	} `json:"regexp"`
+	Transform *struct {
+		Template string `json:"template"`
+	} `json:"transform"`
 }
 
 type answer map[string]any
@@ -140,6 +169,8 @@ func answerFor(req request) (a answer) {
 		return decodedAnswer(enc.DecodeString(req.Text))
 	case "base32":
 		return decodedAnswer(base32.StdEncoding.DecodeString(req.Text))
+	case "rewrite":
+		return rewriteAnswer(req.Rewrite, req.In)
 	case "formatfloat":
 		bits, err := strconv.ParseUint(req.Bits, 10, 64)
 		if err != nil {
@@ -203,6 +234,138 @@ func templateAnswer(name, text string, data map[string]string) answer {
 		return answer{"execError": err.Error()}
 	}
 	return answer{"output": base64.StdEncoding.EncodeToString(out.Bytes())}
+}
+
+// rewriteAnswer follows ESO's esutils.RewriteMap step for step (the operations, their order,
+// their error texts, GetByteValue and JSONMarshal), with Go's own json, regexp and template.
+func rewriteAnswer(ops []rewriteOp, in map[string][]byte) answer {
+	ambiguous := false
+	out := in
+	for i, op := range ops {
+		next, err := rewriteOne(op, out, &ambiguous)
+		if err != nil {
+			return answer{"error": fmt.Sprintf("failed rewrite operation[%v]: %v", i, err), "ambiguous": ambiguous}
+		}
+		out = next
+	}
+	return answer{"out": out, "ambiguous": ambiguous}
+}
+
+func rewriteOne(op rewriteOp, in map[string][]byte, ambiguous *bool) (map[string][]byte, error) {
+	switch {
+	case op.Merge != nil:
+		return rewriteMerge(op, in)
+	case op.Regexp != nil:
+		re, err := regexp.Compile(op.Regexp.Source)
+		if err != nil {
+			return nil, fmt.Errorf("regexp failed with failed to compile: %w", err)
+		}
+		out := map[string][]byte{}
+		for key, value := range in {
+			out[re.ReplaceAllString(key, op.Regexp.Target)] = value
+		}
+		*ambiguous = *ambiguous || len(out) != len(in)
+		return out, nil
+	case op.Transform != nil:
+		t, err := template.New("transform").Funcs(esoFuncs).Parse(op.Transform.Template)
+		if err != nil {
+			return nil, fmt.Errorf("transform failed with failed to parse template: %w", err)
+		}
+		out := map[string][]byte{}
+		for key, value := range in {
+			var buf bytes.Buffer
+			if err := t.Execute(&buf, map[string]string{"value": key}); err != nil {
+				// Which key fails first depends on Go's map order when several would.
+				*ambiguous = *ambiguous || len(in) > 1
+				return nil, fmt.Errorf("transform failed with failed to execute template for key %q: %w", key, err)
+			}
+			out[buf.String()] = value
+		}
+		*ambiguous = *ambiguous || len(out) != len(in)
+		return out, nil
+	}
+	return in, nil
+}
+
+func rewriteMerge(op rewriteOp, in map[string][]byte) (map[string][]byte, error) {
+	m := op.Merge
+	keys := []string{}
+	for k := range in {
+		if !slices.Contains(m.Priority, k) {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	keys = append(keys, m.Priority...)
+	merged := map[string]any{}
+	conflicts := []string{}
+	for _, key := range keys {
+		value, exists := in[key]
+		if !exists {
+			if m.PriorityPolicy == "IgnoreNotFound" {
+				continue
+			}
+			return nil, fmt.Errorf("merge failed with key %q not found in input map", key)
+		}
+		var object map[string]any
+		if err := json.Unmarshal(value, &object); err != nil {
+			return nil, fmt.Errorf("merge failed with failed to unmarshal JSON: %w", err)
+		}
+		for k, v := range object {
+			if _, seen := merged[k]; seen {
+				conflicts = append(conflicts, k)
+			}
+			merged[k] = v
+		}
+	}
+	if m.ConflictPolicy != "Ignore" && len(conflicts) > 0 {
+		// Go's map order shuffles these; sorted, so the test can compare them.
+		sort.Strings(conflicts)
+		return nil, fmt.Errorf("merge failed with conflicts: %v", strings.Join(conflicts, ", "))
+	}
+	out := map[string][]byte{}
+	switch m.Strategy {
+	case "Extract", "":
+		for k, v := range merged {
+			b, err := byteValue(v)
+			if err != nil {
+				return nil, fmt.Errorf("merge failed with failed to convert value to []byte: %w", err)
+			}
+			out[k] = b
+		}
+	case "JSON":
+		if m.Into == "" {
+			return nil, fmt.Errorf("merge failed with missing 'into' field")
+		}
+		buffer := &bytes.Buffer{}
+		encoder := json.NewEncoder(buffer)
+		encoder.SetEscapeHTML(false)
+		if err := encoder.Encode(merged); err != nil {
+			return nil, fmt.Errorf("merge failed with failed to marshal merged map: %w", err)
+		}
+		maps.Copy(out, in)
+		out[m.Into] = bytes.TrimRight(buffer.Bytes(), "\n")
+	default:
+		return nil, nil
+	}
+	return out, nil
+}
+
+// byteValue is ESO's GetByteValue for what json.Unmarshal puts in an interface{}.
+func byteValue(v any) ([]byte, error) {
+	switch t := v.(type) {
+	case string:
+		return []byte(t), nil
+	case map[string]any, []any:
+		return json.Marshal(t)
+	case float64:
+		return []byte(strconv.FormatFloat(t, 'f', -1, 64)), nil
+	case bool:
+		return []byte(strconv.FormatBool(t)), nil
+	case nil:
+		return nil, nil
+	}
+	return nil, fmt.Errorf("unexpected type %T", v)
 }
 
 func decodedAnswer(out []byte, err error) answer {
