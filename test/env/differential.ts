@@ -44,6 +44,7 @@ async function seedTlsVault(tls: TlsVault): Promise<{ token: string; client: { c
 export async function seedDifferential(stack: Stack, tls: TlsVault): Promise<void> {
   await kvPut(stack, 'secret', 'diff/flat', { user: 'app', password: 'p4ss' });
   await kvPut(stack, 'secret', 'diff/nested', '{"db":{"host":"db.internal","port":5432,"opts":{"ssl":true}},"list":["a","b",{"x":1}],"num":1.50,"big":12345678901234567890,"a.b":"literal","a":{"b":"nested"},"nullish":null,"json":"{\\"k\\":\\"v\\"}"}');
+  await kvPut(stack, 'secret', 'diff/objects', '{"one":{"a":"x<y&z","n":1.50,"big":12345678901234567890,"tiny":1e-7,"u":"\\u2028é"},"two":{"b":[1,"&",null,{"d":2.0}],"c":true,"o":{"z":1,"y":"<"},"nil":null}}');
   for (const v of ['1', '2', '3', '4']) await kvPut(stack, 'secret', 'diff/versions', { v });
   await vaultApi(stack, 'POST', 'secret/delete/diff/versions', { versions: [2] });
   await vaultApi(stack, 'POST', 'secret/destroy/diff/versions', { versions: [3] });
@@ -273,6 +274,13 @@ export const CORPUS: DiffCase[] = [
   { name: 'ss-k8s-read', namespace: A, store: ss('diff-ns-k8s'), spec: one('diff/nested', { property: 'db.host' }), about: 'a SecretStore with Kubernetes auth' },
   { name: 'css-conditions', namespace: A, store: css('diff-conditions'), spec: one('diff/flat'), about: 'a ClusterSecretStore whose conditions exclude the namespace' },
   { name: 'store-missing', namespace: B, store: css('diff-nope'), spec: one('diff/flat'), about: 'a store that does not exist' },
+  { name: 'rewrite-regexp', namespace: B, store: css('diff-token'), spec: { dataFrom: [{ find: { path: 'diff/find', name: { regexp: 'app' } }, rewrite: [{ regexp: { source: '^diff/find/(?:sub/)?(.*)$', target: 'key-$1' } }] }] }, about: 'find, keys rewritten by a regexp with Go expansion' },
+  { name: 'rewrite-transform', namespace: B, store: css('diff-token'), spec: { dataFrom: [{ extract: { key: 'diff/flat' }, rewrite: [{ transform: { template: '{{ .value | upper }}_{{ .value | len }}' } }] }] }, about: 'keys rewritten by a template' },
+  { name: 'rewrite-merge-json', namespace: B, store: css('diff-token'), spec: { dataFrom: [{ find: { path: 'diff/find', name: { regexp: 'app' } }, rewrite: [{ regexp: { source: '/', target: '-' } }, { merge: { strategy: 'JSON', into: 'all', conflictPolicy: 'Ignore' } }] }] }, about: 'values merged into one JSON key (later keys win)' },
+  { name: 'rewrite-merge-extract', namespace: B, store: css('diff-token'), spec: { dataFrom: [{ extract: { key: 'diff/objects' }, rewrite: [{ merge: {} }] }] }, about: "objects merged into keys, values as ESO's GetByteValue writes them" },
+  { name: 'rewrite-merge-priority', namespace: B, store: css('diff-token'), spec: { dataFrom: [{ find: { path: 'diff/find', name: { regexp: 'app[12]' } }, rewrite: [{ regexp: { source: '^diff/find/', target: '' } }, { merge: { priority: ['app1'], conflictPolicy: 'Ignore' } }] }] }, about: 'the priority key wins a conflict' },
+  { name: 'rewrite-bad-regexp', namespace: B, store: css('diff-token'), spec: { dataFrom: [{ extract: { key: 'diff/flat' }, rewrite: [{ regexp: { source: '(', target: 'x' } }] }] }, about: 'a rewrite regexp RE2 rejects' },
+  { name: 'rewrite-bad-template', namespace: B, store: css('diff-token'), spec: { dataFrom: [{ extract: { key: 'diff/flat' }, rewrite: [{ transform: { template: '{{ .value' } }] }] }, about: 'a transform template Go cannot parse' },
   { name: 'policy-allowed', namespace: NAMESPACES.policy, store: css('diff-token'), spec: one('diff/flat', { property: 'user' }), about: 'a path the namespace policy allows' },
   { name: 'policy-denied', namespace: NAMESPACES.policy, store: css('diff-token'), spec: one('diff/nested'), stricter: 'path policy', about: 'a path the namespace policy denies' },
 ];
