@@ -5599,6 +5599,82 @@ function fromYaml(ctx: CallContext, source: string): Value {
   return mapValue('map[string]interface {}', m);
 }
 
+/**
+ * sigs.k8s.io/yaml Unmarshal into map[string]string (ESO's templateFrom KeysAndValues and
+ * literal): the entries in document order (a later duplicate wins), scalars turned into text
+ * as that library does for a string target (numbers, bools; null is empty), or its error.
+ * The same YAML subset as fromYaml; what lies outside it declines.
+ */
+export function unmarshalYamlStringMap(source: string): GoJsonResult<Array<[string, string]>> {
+  const result = withJsonBudget((ctx): GoJsonResult<Array<[string, string]>> => {
+    const text = toByteString(source);
+    ctx.budget.bytes(text.length);
+    if (/[\t\r]/.test(text) || text.startsWith('\xef\xbb\xbf')) yamlUnsupported('tabs, carriage returns or a byte order mark');
+    const lines: YamlLine[] = text.split('\n').map((raw) => {
+      const indent = raw.length - raw.replace(/^ +/, '').length;
+      return { indent, text: raw.slice(indent), raw };
+    });
+    const doc = new YamlSubsetParser(ctx, lines).document();
+    const prefix = 'error unmarshaling JSON: while decoding JSON: json: cannot unmarshal';
+    if (doc === null || (doc.k === 'scalar' && doc.value === null)) return { ok: true, value: [] };
+    if (doc.k !== 'map') return { ok: false, error: `${prefix} ${doc.k === 'seq' ? 'array' : jsonKindOf(doc.value)} into Go value of type map[string]string` };
+    // The JSON in between has its keys sorted: the first bad value in that order is reported.
+    const nested = [...doc.entries].sort(([a], [b]) => compareBytes(a, b)).find(([, value]) => value.k !== 'scalar')?.[1];
+    if (nested) return { ok: false, error: `${prefix} ${nested.k === 'map' ? 'object' : 'array'} into Go value of type string` };
+    return { ok: true, value: doc.entries.map(([key, value]) => [fromByteString(key), fromByteString(yamlScalarAsString((value as { value: Dyn }).value))]) };
+  });
+  // The subset parser words its refusals for fromYaml.
+  return result.ok || !result.unsupported ? result : { ...result, error: result.error.replace(/^fromYaml of /, 'a KeysAndValues template rendering YAML with ') };
+}
+
+/** sigs.k8s.io/yaml's coercion of a scalar whose target is a Go string. */
+function yamlScalarAsString(d: Dyn): string {
+  if (d === null) return '';
+  switch (d.t) {
+    case 'string':
+      return d.v;
+    case 'bool':
+      return d.v ? 'true' : 'false';
+    case 'int':
+    case 'int64':
+    case 'uint8':
+      return d.v.toString();
+    case 'float64':
+      if (!Number.isFinite(d.v)) return yamlUnsupported('infinite or NaN numbers');
+      return formatFloat32Shortest(d.v);
+  }
+  return unsupported(`a YAML scalar of type ${d.t}`);
+}
+
+/** strconv.FormatFloat(f, 'g', -1, 32): the shortest digits that read back as the same float32. */
+function formatFloat32Shortest(f: number): string {
+  const single = Math.fround(f);
+  if (single === 0) return Object.is(single, -0) ? '-0' : '0';
+  if (!Number.isFinite(single)) return single > 0 ? '+Inf' : '-Inf';
+  const magnitudeOf = Math.abs(single);
+  let exponential = magnitudeOf.toExponential(8);
+  for (let precision = 1; precision <= 9; precision++) {
+    const candidate = magnitudeOf.toExponential(precision - 1);
+    if (Math.fround(Number(candidate)) === magnitudeOf) {
+      exponential = candidate;
+      break;
+    }
+  }
+  const [mantissa = '0', exponentText = '0'] = exponential.split('e');
+  const sign = single < 0 ? '-' : '';
+  const digits = mantissa.replace('.', '');
+  const exponent = Number(exponentText);
+  if (exponent < -4 || exponent >= 6) {
+    const fraction = digits.length > 1 ? `.${digits.slice(1)}` : '';
+    const magnitude = String(Math.abs(exponent)).padStart(2, '0');
+    return `${sign}${digits[0]}${fraction}e${exponent < 0 ? '-' : '+'}${magnitude}`;
+  }
+  const point = exponent + 1;
+  if (point <= 0) return `${sign}0.${'0'.repeat(-point)}${digits}`;
+  if (point >= digits.length) return `${sign}${digits}${'0'.repeat(point - digits.length)}`;
+  return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
+}
+
 /** The JSON kind json.Unmarshal names in "cannot unmarshal X into". */
 function jsonKindOf(d: Dyn): string {
   if (d === null) return 'null';
@@ -5731,7 +5807,8 @@ class YamlSubsetParser {
 
   private mapping(indent: number, depth: number): YamlValue {
     const entries: Array<[string, YamlValue]> = [];
-    const seen = new Set<string>();
+    /** JSON name → the YAML key it came from (type and value) */
+    const seen = new Map<string, string>();
     for (;;) {
       this.skipBlank();
       const line = this.lines[this.i];
@@ -5743,9 +5820,15 @@ class YamlSubsetParser {
       }
       const { key, quoted, rest } = split as NonNullable<ReturnType<typeof splitYamlKey>>;
       const keyText = quoted ? unquoteYamlScalar(key) : key;
-      const name = yamlKeyString(quoted ? str(keyText) : resolveYamlPlain(key), quoted, keyText);
-      if (seen.has(name)) yamlUnsupported('repeated keys');
-      seen.add(name);
+      const resolved = quoted ? str(keyText) : resolveYamlPlain(key);
+      const name = yamlKeyString(resolved, quoted, keyText);
+      const identity = resolved === null ? 'null' : `${resolved.t}:${String((resolved as { v: unknown }).v)}`;
+      // The same key again replaces the value (yaml.v2); two keys that only share a JSON name
+      // (1 and "1") would both reach the JSON, in Go's random map order.
+      const earlier = seen.get(name);
+      if (earlier !== undefined && earlier !== identity) yamlUnsupported('keys of different types with the same text');
+      if (earlier !== undefined) entries.splice(entries.findIndex(([n]) => n === name), 1);
+      seen.set(name, identity);
       const restTrimmed = rest.replace(/^ +/, '');
       let value: YamlValue;
       if (restTrimmed === '' || restTrimmed.startsWith('#')) {
@@ -5819,7 +5902,9 @@ class YamlSubsetParser {
     }
     if (content.some((l) => l.startsWith(' '))) yamlUnsupported('literal scalars with more-indented lines');
     const text = content.join('\n');
-    return { k: 'scalar', value: str(strip ? text : `${text}\n`) };
+    // Clipping keeps the last line break only where the text has one: not at its very end.
+    const broken = this.i < this.lines.length;
+    return { k: 'scalar', value: str(strip || !broken ? text : `${text}\n`) };
   }
 
   /** A scalar on the rest of a line (a quoted one may fold over the next lines); the next lines must not continue it. */
