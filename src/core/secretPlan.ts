@@ -6,7 +6,7 @@
 // writes exactly this, so ESO (beside it, or after it) sees nothing to change. Pure.
 import type { ExternalSecret, TemplateFrom } from '../eso/types.js';
 import { createdByHash, dataHash, fieldManagerFor } from './esoHash.js';
-import { executeGoTemplate, parseGoTemplate } from './goTemplate.js';
+import { executeGoTemplate, parseGoTemplate, unmarshalYamlStringMap } from './goTemplate.js';
 import { CREATED_BY_LABEL, DATA_HASH_ANNOTATION, MANAGED_LABEL } from './schedule.js';
 
 export type Bytes = Uint8Array;
@@ -89,56 +89,110 @@ const isEsOwner = (ref: OwnerReference) => ref.kind === 'ExternalSecret' && ref.
 
 const decoder = new TextDecoder('utf-8');
 const text = (bytes: Bytes) => decoder.decode(bytes);
+const utf8 = (value: string): Bytes => Buffer.from(value, 'utf8');
 
-function render(name: string, template: string, values: Record<string, string>): { ok: true; value: string } | { ok: false; error: string; unsupported: boolean } {
-  const parsed = parseGoTemplate(name, template);
+type Failure = { ok: false; error: string; unsupported: boolean };
+type Put = (key: string, value: Bytes) => void;
+
+/** ESO's execute: the template `name` parsed from `body` (missingkey=error), run on the values. */
+function execute(name: string, body: string, values: Record<string, Bytes>): { ok: true; value: Bytes } | Failure {
+  const parsed = parseGoTemplate(name, body);
   if (!parsed.ok) return { ok: false, error: `unable to parse template at key ${name}: ${parsed.error}`, unsupported: Boolean(parsed.unsupported) };
   const executed = executeGoTemplate(parsed.template, values);
   if (!executed.ok) return { ok: false, error: `unable to execute template at key ${name}: ${executed.error}`, unsupported: Boolean(executed.unsupported) };
-  return { ok: true, value: executed.output };
+  return { ok: true, value: executed.bytes };
 }
 
-/** templateFrom entries (ConfigMap, Secret, literal), in order, then template.data. */
-function renderTemplateData(
-  es: ExternalSecret,
-  values: Record<string, string>,
-  sources: TemplateSources,
-): { ok: true; data: Record<string, string>; labels: Record<string, string>; annotations: Record<string, string> } | { ok: false; error: string; unsupported: boolean } {
-  const template = es.spec?.target?.template ?? {};
-  const data: Record<string, string> = {};
-  const labels: Record<string, string> = {};
-  const annotations: Record<string, string> = {};
-  const targetOf = (entry: TemplateFrom) => (entry.target === 'Labels' ? labels : entry.target === 'Annotations' ? annotations : data);
-  for (const entry of template.templateFrom ?? []) {
-    for (const [source, kind] of [[entry.configMap, 'configmap'], [entry.secret, 'secret']] as const) {
-      if (!source) continue;
-      const contents =
-        kind === 'configmap'
-          ? sources.configMap(source.name ?? '')
-          : Object.fromEntries(Object.entries(sources.secret(source.name ?? '') ?? {}).map(([k, v]) => [k, text(v)]));
-      if (!contents) return { ok: false, error: `could not get ${kind} ${source.name ?? ''}`, unsupported: false };
-      for (const item of source.items ?? []) {
+/** ESO's valueScopeApply for one key: the template's output is the key's value. */
+function applyValue(key: string, body: string, values: Record<string, Bytes>, put: Put): Failure | undefined {
+  const result = execute(key, body, values);
+  if (!result.ok) return { ...result, error: `unable to execute template at key ${key}: ${result.error}` };
+  put(key, result.value);
+  return undefined;
+}
+
+/** ESO's mapScopeApply (KeysAndValues, literal): the template, named by its own text, renders YAML whose entries become keys. */
+function applyKeysAndValues(body: string, values: Record<string, Bytes>, put: Put): Failure | undefined {
+  const result = execute(body, body, values);
+  if (!result.ok) return { ...result, error: `unable to execute template at key ${body}: ${result.error}` };
+  const entries = unmarshalYamlStringMap(text(result.value));
+  if (!entries.ok) {
+    return { ok: false, error: entries.unsupported ? entries.error : `could not unmarshal template to 'map[string][]byte': ${entries.error}`, unsupported: Boolean(entries.unsupported) };
+  }
+  for (const [key, value] of entries.value) put(key, utf8(value));
+  return undefined;
+}
+
+/** ESO's Execute for one templateFrom item by its templateAs scope. */
+function applyScoped(scope: string, key: string, body: string, values: Record<string, Bytes>, put: Put): Failure | undefined {
+  if (scope === 'Values') return applyValue(key, body, values, put);
+  if (scope === 'KeysAndValues') return applyKeysAndValues(body, values, put);
+  return { ok: false, error: `unknown scope '${scope}': expected 'Values' or 'KeysAndValues'`, unsupported: false };
+}
+
+/** The text of a failed client Get, as controller-runtime's client words it. */
+const notFound = (resource: 'configmaps' | 'secrets', name: string) => (name === '' ? 'resource name may not be empty' : `${resource} "${name}" not found`);
+
+/** ESO's MergeTemplateFrom: per entry its ConfigMap items, its Secret items, then its literal. */
+function mergeTemplateFrom(entries: TemplateFrom[], values: Record<string, Bytes>, sources: TemplateSources, putFor: (entry: TemplateFrom) => Put): Failure | undefined {
+  for (const entry of entries) {
+    const put = putFor(entry);
+    if (entry.configMap) {
+      const name = entry.configMap.name ?? '';
+      const contents = sources.configMap(name);
+      if (!contents) return { ok: false, error: notFound('configmaps', name), unsupported: false };
+      for (const item of entry.configMap.items ?? []) {
         const key = item.key ?? '';
         const body = contents[key];
-        if (body === undefined) return { ok: false, error: `error in ${kind} ${source.name ?? ''}: missing key ${key}`, unsupported: false };
-        if ((item.templateAs ?? 'Values') !== 'Values') return { ok: false, error: 'templateAs KeysAndValues is not supported by vaultgate', unsupported: true };
-        const rendered = render(key, body, values);
-        if (!rendered.ok) return rendered;
-        targetOf(entry)[key] = rendered.value;
+        if (body === undefined) return { ok: false, error: `error in configmap ${name}: missing key ${key}`, unsupported: false };
+        const failed = applyScoped(item.templateAs ?? 'Values', key, body, values, put);
+        if (failed) return failed;
       }
     }
-    if (entry.literal !== undefined) return { ok: false, error: 'templateFrom literal is not supported by vaultgate', unsupported: true };
+    if (entry.secret) {
+      const name = entry.secret.name ?? '';
+      const contents = sources.secret(name);
+      if (!contents) return { ok: false, error: notFound('secrets', name), unsupported: false };
+      for (const item of entry.secret.items ?? []) {
+        const key = item.key ?? '';
+        const body = contents[key];
+        if (body === undefined) return { ok: false, error: `error in secret ${name}: missing key ${key}`, unsupported: false };
+        const failed = applyScoped(item.templateAs ?? 'Values', key, text(body), values, put);
+        if (failed) return failed;
+      }
+    }
+    if (entry.literal !== undefined) {
+      const failed = applyKeysAndValues(entry.literal, values, put);
+      if (failed) return failed;
+    }
   }
-  for (const [key, body] of Object.entries(template.data ?? {})) {
-    const rendered = render(key, body, values);
-    if (!rendered.ok) return rendered;
-    data[key] = rendered.value;
-  }
-  for (const [target, source] of [[labels, template.metadata?.labels], [annotations, template.metadata?.annotations]] as const) {
+  return undefined;
+}
+
+/**
+ * ESO's ApplyTemplate after the provider data is in: templateFrom entries in order, then
+ * template.data, then the metadata templates, each failure wrapped in ESO's words.
+ */
+function renderTemplates(
+  es: ExternalSecret,
+  values: Record<string, Bytes>,
+  sources: TemplateSources,
+): { ok: true; data: Record<string, Bytes>; labels: Record<string, string>; annotations: Record<string, string> } | Failure {
+  const template = es.spec?.target?.template ?? {};
+  const data: Record<string, Bytes> = {};
+  const labels: Record<string, string> = {};
+  const annotations: Record<string, string> = {};
+  const putData: Put = (key, value) => void (data[key] = value);
+  const putLabel: Put = (key, value) => void (labels[key] = text(value));
+  const putAnnotation: Put = (key, value) => void (annotations[key] = text(value));
+  const putFor = (entry: TemplateFrom) => (entry.target === 'Labels' ? putLabel : entry.target === 'Annotations' ? putAnnotation : putData);
+  const fetched = mergeTemplateFrom(template.templateFrom ?? [], values, sources, putFor);
+  if (fetched) return { ...fetched, error: `error fetching templateFrom data: ${fetched.error}` };
+  for (const [source, put] of [[template.data, putData], [template.metadata?.labels, putLabel], [template.metadata?.annotations, putAnnotation]] as const) {
     for (const [key, body] of Object.entries(source ?? {})) {
-      const rendered = render(key, body, values);
-      if (!rendered.ok) return rendered;
-      target[key] = rendered.value;
+      const failed = applyValue(key, body, values, put);
+      // MergeMap and ApplyTemplate each add their "could not execute template".
+      if (failed) return { ...failed, error: `could not execute template: could not execute template: ${failed.error}` };
     }
   }
   return { ok: true, data, labels, annotations };
@@ -212,12 +266,11 @@ export function planSecret(es: ExternalSecret, current: SecretState, providerDat
       if (template.type) secret.type = template.type;
       const hasTemplateData = Object.keys(template.data ?? {}).length > 0 || (template.templateFrom ?? []).length > 0;
       if ((template.mergePolicy ?? 'Replace') === 'Merge' || !hasTemplateData) Object.assign(secret.data, providerData);
-      const values = Object.fromEntries(Object.entries(providerData).map(([key, value]) => [key, text(value)]));
-      const rendered = renderTemplateData(es, values, sources);
+      const rendered = renderTemplates(es, providerData, sources);
       if (!rendered.ok) {
-        return { ok: false, reason: 'could not update secret', message: `could not apply template: could not execute template: ${rendered.error}`, retry: true, ...(rendered.unsupported ? { unsupported: true } : {}) };
+        return { ok: false, reason: 'could not update secret', message: `could not apply template: ${rendered.error}`, retry: true, ...(rendered.unsupported ? { unsupported: true } : {}) };
       }
-      for (const [key, value] of Object.entries(rendered.data)) secret.data[key] = Buffer.from(value, 'utf8');
+      Object.assign(secret.data, rendered.data);
       Object.assign(secret.labels, rendered.labels);
       Object.assign(secret.annotations, rendered.annotations);
     }

@@ -407,8 +407,12 @@ export class Reconciler {
     const secrets = new Map<string, Record<string, Uint8Array> | undefined>();
     for (const entry of es.spec?.target?.template?.templateFrom ?? []) {
       if (entry.configMap?.name && !configMaps.has(entry.configMap.name)) {
-        const configMap = await this.core.readNamespacedConfigMap({ namespace, name: entry.configMap.name }).catch(() => undefined);
-        configMaps.set(entry.configMap.name, configMap?.data);
+        // Only "not found" is ESO's templateFrom error; any other failure retries this reconcile with its cause.
+        const configMap = await this.core.readNamespacedConfigMap({ namespace, name: entry.configMap.name }).catch((error: unknown) => {
+          if (error instanceof k8s.ApiException && error.code === 404) return undefined;
+          throw error;
+        });
+        configMaps.set(entry.configMap.name, configMap ? (configMap.data ?? {}) : undefined);
       }
       if (entry.secret?.name && !secrets.has(entry.secret.name)) {
         secrets.set(entry.secret.name, (await this.secrets.read(namespace, entry.secret.name))?.data);

@@ -152,6 +152,30 @@ t.test("the Secret ESO's mutationFunc produces", async (t) => {
   t.equal(rendered.ok && rendered.secret.type, 'kubernetes.io/basic-auth');
   const broken = es({ target: { template: { data: { x: '{{ .missing }}' } } } });
   t.match(planSecret(broken, emptySecret(broken), { user: bytes('u') }, noSources), { ok: false, reason: 'could not update secret', message: /map has no entry for key "missing"/ });
+  // ESO's layers around a failed template.data entry: ApplyTemplate, MergeMap, valueScopeApply, execute.
+  t.equal(
+    (planSecret(broken, emptySecret(broken), { user: bytes('u') }, noSources) as { message: string }).message,
+    'could not apply template: could not execute template: could not execute template: unable to execute template at key x: unable to execute template at key x: template: x:1:3: executing "x" at <.missing>: map has no entry for key "missing"',
+    "a template.data failure in ESO's words",
+  );
+  const fromMissing = es({ target: { template: { templateFrom: [{ configMap: { name: 'tpl', items: [{ key: 'k' }] } }] } } });
+  t.equal((planSecret(fromMissing, emptySecret(fromMissing), {}, noSources) as { message: string }).message, 'could not apply template: error fetching templateFrom data: configmaps "tpl" not found', 'a missing templateFrom ConfigMap');
+  const sources = { configMap: (name: string) => (name === 'tpl' ? { k: 'x: {{ .user }}\nport: 1.50\ny: n' } : undefined), secret: () => undefined };
+  const keysAndValues = es({ target: { template: { templateFrom: [{ configMap: { name: 'tpl', items: [{ key: 'k', templateAs: 'KeysAndValues' }] } }, { literal: 'team: "{{ .user }}"', target: 'Labels' }] } } });
+  const kv = planSecret(keysAndValues, emptySecret(keysAndValues), { user: bytes('u') }, sources);
+  t.same(kv.ok && Object.fromEntries(Object.entries(kv.secret.data).map(([k, v]) => [k, text(v)])), { x: 'u', port: '1.5', true: 'false' }, 'KeysAndValues: the rendered YAML gives keys and values (YAML 1.1: y and n are bools, as in ESO)');
+  t.equal(kv.ok && kv.secret.labels.team, 'u', 'a literal into the labels');
+  const binary = es({ target: { template: { data: { bin: '{{ "/8OoAA==" | b64dec }}' } } } });
+  const decoded = planSecret(binary, emptySecret(binary), {}, noSources);
+  t.same(decoded.ok && [...(decoded.secret.data.bin ?? [])], [0xff, 0xc3, 0xa8, 0x00], 'template output is kept as bytes, not re-encoded as text');
+  t.same(
+    (() => {
+      const raw = planSecret(templated, emptySecret(templated), { user: Uint8Array.from([0xff]), password: bytes('p') }, noSources);
+      return raw.ok && [...(raw.secret.data.url ?? [])].slice(11, 12);
+    })(),
+    [0xff],
+    'provider bytes reach the template as bytes',
+  );
 });
 
 t.test('status as ESO writes it', async (t) => {
