@@ -20,6 +20,12 @@
 //	                                                  execute, without the "at key" wrapping):
 //	                                                  output bytes as base64, or the parse or
 //	                                                  execution error text
+//	{"op":"keysandvalues","text":"...","data":{...}}
+//	                                                  ESO v0.20.4's mapScopeApply (templateFrom literal
+//	                                                  and KeysAndValues): the template named by its own
+//	                                                  text renders YAML, read by sigs.k8s.io/yaml into
+//	                                                  map[string]string: "map" (values as base64) or
+//	                                                  "error" with ESO's wrapping
 //	{"op":"base64","encoding":"std|url","text":"..."} base64.StdEncoding/URLEncoding.DecodeString
 //	{"op":"base32","text":"..."}                      base32.StdEncoding.DecodeString
 //	{"op":"rewrite","rewrite":[...],"in":{"k":"<base64>",...}}
@@ -169,6 +175,8 @@ func answerFor(req request) (a answer) {
 		return decodedAnswer(enc.DecodeString(req.Text))
 	case "base32":
 		return decodedAnswer(base32.StdEncoding.DecodeString(req.Text))
+	case "keysandvalues":
+		return keysAndValuesAnswer(req.Text, req.Data)
 	case "rewrite":
 		return rewriteAnswer(req.Rewrite, req.In)
 	case "formatfloat":
@@ -234,6 +242,27 @@ func templateAnswer(name, text string, data map[string]string) answer {
 		return answer{"execError": err.Error()}
 	}
 	return answer{"output": base64.StdEncoding.EncodeToString(out.Bytes())}
+}
+
+// keysAndValuesAnswer follows ESO's mapScopeApply: execute(tpl, tpl, data), then the YAML.
+func keysAndValuesAnswer(text string, data map[string]string) answer {
+	t, err := template.New(text).Option("missingkey=error").Funcs(esoFuncs).Parse(text)
+	if err != nil {
+		return answer{"error": fmt.Sprintf("unable to execute template at key %s: unable to parse template at key %s: %s", text, text, err)}
+	}
+	var out bytes.Buffer
+	if err := t.Execute(&out, data); err != nil {
+		return answer{"error": fmt.Sprintf("unable to execute template at key %s: unable to execute template at key %s: %s", text, text, err)}
+	}
+	m := map[string]string{}
+	if err := yaml.Unmarshal(out.Bytes(), &m); err != nil {
+		return answer{"error": fmt.Sprintf("could not unmarshal template to 'map[string][]byte': %s", err)}
+	}
+	encoded := map[string]string{}
+	for k, v := range m {
+		encoded[k] = base64.StdEncoding.EncodeToString([]byte(v))
+	}
+	return answer{"map": encoded}
 }
 
 // rewriteAnswer follows ESO's esutils.RewriteMap step for step (the operations, their order,
