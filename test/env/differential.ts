@@ -115,6 +115,17 @@ kind: Namespace
 metadata: {name: ${NAMESPACES.policy}, labels: {team: policy}}
 ---
 apiVersion: v1
+kind: Namespace
+metadata: {name: ${NAMESPACES.b}-vg}
+${[NAMESPACES.b, `${NAMESPACES.b}-vg`].map((namespace) => `---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: diff-templates, namespace: ${namespace}}
+data:
+  config.yaml: ${JSON.stringify('user: {{ .user }}\npassword: {{ .password | quote }}\n')}
+  env: ${JSON.stringify('DB_USER: {{ .user }}\nDB_PASS: {{ .password | b64enc }}\nPORT: 5432\nTLS: on\nRATIO: 0.10')}
+`).join('')}---
+apiVersion: v1
 kind: Secret
 metadata: {name: diff-token, namespace: external-secrets}
 stringData: {token: "${readToken}", newline: "${readToken}\\n", secret-id: "${secretId}", password: diff-password}
@@ -279,6 +290,39 @@ export const CORPUS: DiffCase[] = [
   { name: 'rewrite-merge-json', namespace: B, store: css('diff-token'), spec: { dataFrom: [{ find: { path: 'diff/find', name: { regexp: 'app' } }, rewrite: [{ regexp: { source: '/', target: '-' } }, { merge: { strategy: 'JSON', into: 'all', conflictPolicy: 'Ignore' } }] }] }, about: 'values merged into one JSON key (later keys win)' },
   { name: 'rewrite-merge-extract', namespace: B, store: css('diff-token'), spec: { dataFrom: [{ extract: { key: 'diff/objects' }, rewrite: [{ merge: {} }] }] }, about: "objects merged into keys, values as ESO's GetByteValue writes them" },
   { name: 'rewrite-merge-priority', namespace: B, store: css('diff-token'), spec: { dataFrom: [{ find: { path: 'diff/find', name: { regexp: 'app[12]' } }, rewrite: [{ regexp: { source: '^diff/find/', target: '' } }, { merge: { priority: ['app1'], conflictPolicy: 'Ignore' } }] }] }, about: 'the priority key wins a conflict' },
+  {
+    name: 'template-data',
+    namespace: B,
+    store: css('diff-token'),
+    spec: {
+      dataFrom: [{ extract: { key: 'diff/flat' } }],
+      target: {
+        creationPolicy: 'Owner',
+        deletionPolicy: 'Retain',
+        template: {
+          type: 'kubernetes.io/basic-auth',
+          data: { username: '{{ .user }}', password: '{{ .password | upper }}', dsn: 'postgres://{{ .user }}:{{ .password | urlquery }}@db:5432/app', bin: '{{ "/8OoAA==" | b64dec }}' },
+          metadata: { labels: { app: '{{ .user }}' }, annotations: { note: 'user {{ .user | quote }}' } },
+        },
+      },
+    },
+    about: 'template data (bytes that are no UTF-8 included), type, labels and annotations',
+  },
+  { name: 'template-merge', namespace: B, store: css('diff-token'), spec: { dataFrom: [{ extract: { key: 'diff/flat' } }], target: { template: { mergePolicy: 'Merge', data: { extra: '{{ .user }}-x' } } } }, about: 'mergePolicy Merge keeps the provider keys' },
+  {
+    name: 'template-from-configmap',
+    namespace: B,
+    store: css('diff-token'),
+    spec: { dataFrom: [{ extract: { key: 'diff/flat' } }], target: { template: { templateFrom: [{ configMap: { name: 'diff-templates', items: [{ key: 'config.yaml', templateAs: 'Values' }, { key: 'env', templateAs: 'KeysAndValues' }] } }] } } },
+    about: 'templateFrom a ConfigMap, Values and KeysAndValues',
+  },
+  {
+    name: 'template-from-literal',
+    namespace: B,
+    store: css('diff-token'),
+    spec: { dataFrom: [{ extract: { key: 'diff/flat' } }], target: { template: { templateFrom: [{ literal: 'LIT_{{ .user | upper }}: "{{ .password }}"\nflag: yes\nblock: |\n  one\n  {{ .user }}', target: 'Data' }, { literal: 'team: {{ .user }}', target: 'Labels' }, { literal: 'owner: "{{ .user }}@example.com"', target: 'Annotations' }] } } },
+    about: 'templateFrom literals into data, labels and annotations',
+  },
   { name: 'rewrite-bad-regexp', namespace: B, store: css('diff-token'), spec: { dataFrom: [{ extract: { key: 'diff/flat' }, rewrite: [{ regexp: { source: '(', target: 'x' } }] }] }, about: 'a rewrite regexp RE2 rejects' },
   { name: 'rewrite-bad-template', namespace: B, store: css('diff-token'), spec: { dataFrom: [{ extract: { key: 'diff/flat' }, rewrite: [{ transform: { template: '{{ .value' } }] }] }, about: 'a transform template Go cannot parse' },
   { name: 'policy-allowed', namespace: NAMESPACES.policy, store: css('diff-token'), spec: one('diff/flat', { property: 'user' }), about: 'a path the namespace policy allows' },
