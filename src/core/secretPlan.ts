@@ -133,33 +133,35 @@ function applyScoped(scope: string, key: string, body: string, values: Record<st
 /** The text of a failed client Get, as controller-runtime's client words it. */
 const notFound = (resource: 'configmaps' | 'secrets', name: string) => (name === '' ? 'resource name may not be empty' : `${resource} "${name}" not found`);
 
+type TemplateFromSource = NonNullable<TemplateFrom['configMap']>;
+
+/** ESO's MergeConfigMap / MergeSecret: each listed item of one source, by its scope. */
+function applyItems(kind: 'configmap' | 'secret', source: TemplateFromSource, contents: Record<string, string> | undefined, values: Record<string, Bytes>, put: Put): Failure | undefined {
+  const name = source.name ?? '';
+  if (!contents) return { ok: false, error: notFound(kind === 'configmap' ? 'configmaps' : 'secrets', name), unsupported: false };
+  for (const item of source.items ?? []) {
+    const key = item.key ?? '';
+    const body = contents[key];
+    if (body === undefined) return { ok: false, error: `error in ${kind} ${name}: missing key ${key}`, unsupported: false };
+    const failed = applyScoped(item.templateAs ?? 'Values', key, body, values, put);
+    if (failed) return failed;
+  }
+  return undefined;
+}
+
 /** ESO's MergeTemplateFrom: per entry its ConfigMap items, its Secret items, then its literal. */
 function mergeTemplateFrom(entries: TemplateFrom[], values: Record<string, Bytes>, sources: TemplateSources, putFor: (entry: TemplateFrom) => Put): Failure | undefined {
   for (const entry of entries) {
     const put = putFor(entry);
     if (entry.configMap) {
-      const name = entry.configMap.name ?? '';
-      const contents = sources.configMap(name);
-      if (!contents) return { ok: false, error: notFound('configmaps', name), unsupported: false };
-      for (const item of entry.configMap.items ?? []) {
-        const key = item.key ?? '';
-        const body = contents[key];
-        if (body === undefined) return { ok: false, error: `error in configmap ${name}: missing key ${key}`, unsupported: false };
-        const failed = applyScoped(item.templateAs ?? 'Values', key, body, values, put);
-        if (failed) return failed;
-      }
+      const failed = applyItems('configmap', entry.configMap, sources.configMap(entry.configMap.name ?? ''), values, put);
+      if (failed) return failed;
     }
     if (entry.secret) {
-      const name = entry.secret.name ?? '';
-      const contents = sources.secret(name);
-      if (!contents) return { ok: false, error: notFound('secrets', name), unsupported: false };
-      for (const item of entry.secret.items ?? []) {
-        const key = item.key ?? '';
-        const body = contents[key];
-        if (body === undefined) return { ok: false, error: `error in secret ${name}: missing key ${key}`, unsupported: false };
-        const failed = applyScoped(item.templateAs ?? 'Values', key, text(body), values, put);
-        if (failed) return failed;
-      }
+      const secret = sources.secret(entry.secret.name ?? '');
+      const texts = secret && Object.fromEntries(Object.entries(secret).map(([key, value]) => [key, text(value)]));
+      const failed = applyItems('secret', entry.secret, texts, values, put);
+      if (failed) return failed;
     }
     if (entry.literal !== undefined) {
       const failed = applyKeysAndValues(entry.literal, values, put);
