@@ -10,7 +10,7 @@ import { decodeStrategy } from './goBase64.js';
 import { gjsonGet, isUnsupported, JsonNumber, marshalGoJson } from './gjson.js';
 import { formatFloatF } from './goStrconv.js';
 import { compileGoRegexp, replaceAllGo } from './goRegexp.js';
-import { executeGoTemplate, goJsonByteValue, goQuoted, marshalJsonObject, parseGoTemplate, unmarshalJsonObject, type GoJsonValue } from './goTemplate.js';
+import { executeGoTemplate, goJsonByteValue, goQuoted, marshalJsonObject, newEvaluationBudget, parseGoTemplate, unmarshalJsonObject, type EvaluationBudget, type GoJsonValue } from './goTemplate.js';
 import { convertKey } from './keys.js';
 
 export type Bytes = Uint8Array;
@@ -172,12 +172,12 @@ function rewriteRegexp(source: string, target: string, map: Record<string, Bytes
 }
 
 /** RewriteTransform: each key through the template, with `.value` the key (Go's default missingkey). */
-function rewriteTransform(text: string, map: Record<string, Bytes>): ProviderMap {
+function rewriteTransform(text: string, map: Record<string, Bytes>, budget: EvaluationBudget): ProviderMap {
   const parsed = parseGoTemplate('transform', text, 'default');
   if (!parsed.ok) return fail(parsed.unsupported ? parsed.error : `transform failed with failed to parse template: ${parsed.error}`, parsed.unsupported);
   const out: Record<string, Bytes> = {};
   for (const [key, value] of Object.entries(map)) {
-    const executed = executeGoTemplate(parsed.template, { value: key });
+    const executed = executeGoTemplate(parsed.template, { value: key }, budget);
     if (!executed.ok) {
       return fail(executed.unsupported ? executed.error : `transform failed with failed to execute template for key ${goQuoted(key)}: ${executed.error}`, executed.unsupported);
     }
@@ -196,7 +196,7 @@ function compareUtf8(a: string, b: string): number {
  * order, then the priority keys in their order, so those win), a key seen twice is a
  * conflict, and the result is either its own keys (Extract) or one JSON key added (JSON).
  */
-function rewriteMerge(operation: ExternalSecretRewriteMerge, map: Record<string, Bytes>): ProviderMap {
+function rewriteMerge(operation: ExternalSecretRewriteMerge, map: Record<string, Bytes>, budget: EvaluationBudget): ProviderMap {
   const priority = operation.priority ?? [];
   const order = [...Object.keys(map).filter((key) => !priority.includes(key)).sort(compareUtf8), ...priority];
   const merged = new Map<string, GoJsonValue>();
@@ -207,7 +207,7 @@ function rewriteMerge(operation: ExternalSecretRewriteMerge, map: Record<string,
       if (operation.priorityPolicy === 'IgnoreNotFound') continue;
       return fail(`merge failed with key ${goQuoted(key)} not found in input map`);
     }
-    const decoded = unmarshalJsonObject(value);
+    const decoded = unmarshalJsonObject(value, budget);
     if (!decoded.ok) return fail(decoded.unsupported ? decoded.error : `merge failed with failed to unmarshal JSON: ${decoded.error}`, decoded.unsupported);
     for (const [name, element] of decoded.value) {
       if (merged.has(name)) conflicts.push(name);
@@ -218,14 +218,14 @@ function rewriteMerge(operation: ExternalSecretRewriteMerge, map: Record<string,
   const strategy = operation.strategy || 'Extract';
   if (strategy === 'JSON') {
     if (!operation.into) return fail("merge failed with missing 'into' field");
-    const marshalled = marshalJsonObject(merged);
+    const marshalled = marshalJsonObject(merged, budget);
     if (!marshalled.ok) return fail(marshalled.unsupported ? marshalled.error : `merge failed with failed to marshal merged map: ${marshalled.error}`, marshalled.unsupported);
     return { ok: true, map: { ...map, [operation.into]: marshalled.value } };
   }
   if (strategy !== 'Extract') return { ok: true, map: {} };
   const out: Record<string, Bytes> = {};
   for (const [name, element] of merged) {
-    const bytes = goJsonByteValue(element);
+    const bytes = goJsonByteValue(element, budget);
     if (!bytes.ok) return fail(bytes.unsupported ? bytes.error : `merge failed with failed to convert value to []byte: ${bytes.error}`, bytes.unsupported);
     out[name] = bytes.value;
   }
@@ -233,14 +233,14 @@ function rewriteMerge(operation: ExternalSecretRewriteMerge, map: Record<string,
 }
 
 /** RewriteMap: a dataFrom entry's rewrite operations in order, with ESO's error wording. */
-export function rewriteKeys(operations: ExternalSecretRewrite[], map: Record<string, Bytes>): ProviderMap {
+export function rewriteKeys(operations: ExternalSecretRewrite[], map: Record<string, Bytes>, budget: EvaluationBudget = newEvaluationBudget()): ProviderMap {
   let current = map;
   for (const [i, operation] of operations.entries()) {
     let result: ProviderMap;
     // ESO's precedence when an entry names more than one operation: merge, regexp, transform.
-    if (operation.merge) result = rewriteMerge(operation.merge, current);
+    if (operation.merge) result = rewriteMerge(operation.merge, current, budget);
     else if (operation.regexp) result = rewriteRegexp(operation.regexp.source ?? '', operation.regexp.target ?? '', current);
-    else if (operation.transform) result = rewriteTransform(operation.transform.template ?? '', current);
+    else if (operation.transform) result = rewriteTransform(operation.transform.template ?? '', current, budget);
     else result = { ok: true, map: current };
     if (!result.ok) return { ...result, message: `error applying rewrite to keys: failed rewrite operation[${i}]: ${result.message}` };
     current = result.map;
@@ -254,11 +254,12 @@ export function processDataFromMap(
   rewrites: ExternalSecretRewrite[] | undefined,
   conversionStrategy: string | undefined,
   decodingStrategy: string | undefined,
+  budget: EvaluationBudget = newEvaluationBudget(),
 ): ProviderMap {
   if (!fetched.ok) return fetched;
   let map: Record<string, Bytes> = { ...fetched.map };
   if (rewrites && rewrites.length > 0) {
-    const rewritten = rewriteKeys(rewrites, map);
+    const rewritten = rewriteKeys(rewrites, map, budget);
     if (!rewritten.ok) return rewritten;
     map = rewritten.map;
   } else {

@@ -112,9 +112,9 @@ export function parseGoTemplate(name: string, text: string, missingKey: MissingK
  * a JS string is taken as its UTF-8 bytes, a Uint8Array as the bytes themselves). The error
  * is Go's (`template: K:1:3: executing "K" at <...>: ...`), without ESO's wrapping.
  */
-export function executeGoTemplate(template: GoTemplate, data: Readonly<Record<string, string | Uint8Array>>): ExecuteResult {
+export function executeGoTemplate(template: GoTemplate, data: Readonly<Record<string, string | Uint8Array>>, shared?: EvaluationBudget): ExecuteResult {
   const dot = mapValue('map[string]string', new Map(Object.entries(data).map(([k, v]) => [toByteString(k), str(typeof v === 'string' ? toByteString(v) : bytesToByteString(v))])));
-  const budget = new Budget();
+  const budget = shared ? budgetOf(shared) : new Budget();
   const parsed = template[PARSED];
   try {
     const out = new Output(budget);
@@ -131,6 +131,16 @@ export function executeGoTemplate(template: GoTemplate, data: Readonly<Record<st
     throw error;
   }
 }
+
+declare const EVALUATION_BUDGET: unique symbol;
+/**
+ * One evaluation budget (MAX_STEPS) shared by several templates and JSON steps: what one
+ * ExternalSecret's sync may spend in all its templates and rewrites together, so many keys
+ * cannot multiply the time one hostile template may hold the event loop.
+ */
+export type EvaluationBudget = { readonly [EVALUATION_BUDGET]: true };
+export const newEvaluationBudget = (): EvaluationBudget => new Budget() as unknown as EvaluationBudget;
+const budgetOf = (shared: EvaluationBudget) => shared as unknown as Budget;
 
 /** Parse and execute in one step, as ESO's execute does for one template.data entry. */
 export function renderGoTemplate(name: string, text: string, data: Readonly<Record<string, string | Uint8Array>>): RenderResult {
@@ -187,7 +197,7 @@ class Budget {
 
   spend(units: number): void {
     this.steps += units;
-    if (this.steps > MAX_STEPS) unsupported(`the template needs more evaluation steps than vaultgate's limit of ${MAX_STEPS}`);
+    if (this.steps > MAX_STEPS) unsupported(`the templates (and rewrites) of one ExternalSecret need more evaluation steps than vaultgate's limit of ${MAX_STEPS}`);
   }
 
   /** A string about to be built by a function: its size counts, and a huge one declines. */
@@ -4874,9 +4884,9 @@ const dynOfGoJson = (v: GoJsonValue) => v as unknown as Dyn;
 export type GoJsonResult<T> = { ok: true; value: T } | { ok: false; error: string; unsupported?: true };
 
 /** Runs one step under a fresh evaluation budget; running out of it declines. */
-function withJsonBudget<T>(step: (ctx: CallContext) => GoJsonResult<T>): GoJsonResult<T> {
+function withJsonBudget<T>(step: (ctx: CallContext) => GoJsonResult<T>, shared?: EvaluationBudget): GoJsonResult<T> {
   try {
-    return step({ budget: new Budget() });
+    return step({ budget: shared ? budgetOf(shared) : new Budget() });
   } catch (error) {
     if (error instanceof Unsupported) return { ok: false, unsupported: true, error: fromByteString(error.reason) };
     if (error instanceof RangeError) return { ok: false, unsupported: true, error: `the data is too deeply nested for vaultgate (${error.message})` };
@@ -4900,7 +4910,7 @@ function topLevelJsonKind(data: string): 'object' | 'null' | 'array' | 'string' 
  * `null`, or Go's error. A top-level value of another kind fails before anything inside it is
  * decoded, as Go skips it.
  */
-export function unmarshalJsonObject(data: Uint8Array): GoJsonResult<Array<[string, GoJsonValue]>> {
+export function unmarshalJsonObject(data: Uint8Array, shared?: EvaluationBudget): GoJsonResult<Array<[string, GoJsonValue]>> {
   return withJsonBudget((ctx) => {
     const text = bytesToByteString(data);
     const syntax = jsonSyntaxError(text);
@@ -4912,11 +4922,11 @@ export function unmarshalJsonObject(data: Uint8Array): GoJsonResult<Array<[strin
     if (decoded.error !== undefined) return { ok: false, error: fromByteString(decoded.error) };
     const object = decoded.value as Extract<Concrete, { t: 'map' }>;
     return { ok: true, value: [...object.v].map(([key, value]) => [fromByteString(key), goJson(value)]) };
-  });
+  }, shared);
 }
 
 /** ESO's GetByteValue of a decoded value: strings as they are, numbers as 'f' -1, objects and lists as json.Marshal. */
-export function goJsonByteValue(value: GoJsonValue): GoJsonResult<Uint8Array> {
+export function goJsonByteValue(value: GoJsonValue, shared?: EvaluationBudget): GoJsonResult<Uint8Array> {
   return withJsonBudget((ctx) => {
     const d = dynOfGoJson(value);
     if (d === null) return { ok: true, value: new Uint8Array(0) };
@@ -4926,17 +4936,17 @@ export function goJsonByteValue(value: GoJsonValue): GoJsonResult<Uint8Array> {
     const marshalled = jsonMarshal(ctx, d, { escapeHTML: true, indent: false });
     if (typeof marshalled !== 'string') return { ok: false, error: fromByteString(marshalled.error) };
     return { ok: true, value: byteStringToBytes(marshalled) };
-  });
+  }, shared);
 }
 
 /** ESO's JSONMarshal of a map[string]interface{}: an Encoder without HTML escaping, its newline trimmed. */
-export function marshalJsonObject(entries: ReadonlyMap<string, GoJsonValue>): GoJsonResult<Uint8Array> {
+export function marshalJsonObject(entries: ReadonlyMap<string, GoJsonValue>, shared?: EvaluationBudget): GoJsonResult<Uint8Array> {
   return withJsonBudget((ctx) => {
     const object = mapValue('map[string]interface {}', new Map([...entries].map(([key, value]) => [toByteString(key), dynOfGoJson(value)])));
     const marshalled = jsonMarshal(ctx, object, { escapeHTML: false, indent: false });
     if (typeof marshalled !== 'string') return { ok: false, error: fromByteString(marshalled.error) };
     return { ok: true, value: byteStringToBytes(marshalled) };
-  });
+  }, shared);
 }
 
 /** strconv.Quote (Go's %q) of a text. */
@@ -5605,7 +5615,7 @@ function fromYaml(ctx: CallContext, source: string): Value {
  * as that library does for a string target (numbers, bools; null is empty), or its error.
  * The same YAML subset as fromYaml; what lies outside it declines.
  */
-export function unmarshalYamlStringMap(source: string): GoJsonResult<Array<[string, string]>> {
+export function unmarshalYamlStringMap(source: string, shared?: EvaluationBudget): GoJsonResult<Array<[string, string]>> {
   const result = withJsonBudget((ctx): GoJsonResult<Array<[string, string]>> => {
     const text = toByteString(source);
     ctx.budget.bytes(text.length);
@@ -5622,7 +5632,7 @@ export function unmarshalYamlStringMap(source: string): GoJsonResult<Array<[stri
     const nested = [...doc.entries].sort(([a], [b]) => compareBytes(a, b)).find(([, value]) => value.k !== 'scalar')?.[1];
     if (nested) return { ok: false, error: `${prefix} ${nested.k === 'map' ? 'object' : 'array'} into Go value of type string` };
     return { ok: true, value: doc.entries.map(([key, value]) => [fromByteString(key), fromByteString(yamlScalarAsString((value as { value: Dyn }).value))]) };
-  });
+  }, shared);
   // The subset parser words its refusals for fromYaml.
   return result.ok || !result.unsupported ? result : { ...result, error: result.error.replace(/^fromYaml of /, 'a KeysAndValues template rendering YAML with ') };
 }

@@ -6,7 +6,7 @@
 // writes exactly this, so ESO (beside it, or after it) sees nothing to change. Pure.
 import type { ExternalSecret, TemplateFrom } from '../eso/types.js';
 import { createdByHash, dataHash, fieldManagerFor } from './esoHash.js';
-import { executeGoTemplate, parseGoTemplate, unmarshalYamlStringMap } from './goTemplate.js';
+import { executeGoTemplate, newEvaluationBudget, parseGoTemplate, unmarshalYamlStringMap, type EvaluationBudget } from './goTemplate.js';
 import { CREATED_BY_LABEL, DATA_HASH_ANNOTATION, MANAGED_LABEL } from './schedule.js';
 
 export type Bytes = Uint8Array;
@@ -95,27 +95,27 @@ type Failure = { ok: false; error: string; unsupported: boolean };
 type Put = (key: string, value: Bytes) => void;
 
 /** ESO's execute: the template `name` parsed from `body` (missingkey=error), run on the values. */
-function execute(name: string, body: string, values: Record<string, Bytes>): { ok: true; value: Bytes } | Failure {
+function execute(name: string, body: string, values: Record<string, Bytes>, budget: EvaluationBudget): { ok: true; value: Bytes } | Failure {
   const parsed = parseGoTemplate(name, body);
   if (!parsed.ok) return { ok: false, error: `unable to parse template at key ${name}: ${parsed.error}`, unsupported: Boolean(parsed.unsupported) };
-  const executed = executeGoTemplate(parsed.template, values);
+  const executed = executeGoTemplate(parsed.template, values, budget);
   if (!executed.ok) return { ok: false, error: `unable to execute template at key ${name}: ${executed.error}`, unsupported: Boolean(executed.unsupported) };
   return { ok: true, value: executed.bytes };
 }
 
 /** ESO's valueScopeApply for one key: the template's output is the key's value. */
-function applyValue(key: string, body: string, values: Record<string, Bytes>, put: Put): Failure | undefined {
-  const result = execute(key, body, values);
+function applyValue(key: string, body: string, values: Record<string, Bytes>, put: Put, budget: EvaluationBudget): Failure | undefined {
+  const result = execute(key, body, values, budget);
   if (!result.ok) return { ...result, error: `unable to execute template at key ${key}: ${result.error}` };
   put(key, result.value);
   return undefined;
 }
 
 /** ESO's mapScopeApply (KeysAndValues, literal): the template, named by its own text, renders YAML whose entries become keys. */
-function applyKeysAndValues(body: string, values: Record<string, Bytes>, put: Put): Failure | undefined {
-  const result = execute(body, body, values);
+function applyKeysAndValues(body: string, values: Record<string, Bytes>, put: Put, budget: EvaluationBudget): Failure | undefined {
+  const result = execute(body, body, values, budget);
   if (!result.ok) return { ...result, error: `unable to execute template at key ${body}: ${result.error}` };
-  const entries = unmarshalYamlStringMap(text(result.value));
+  const entries = unmarshalYamlStringMap(text(result.value), budget);
   if (!entries.ok) {
     return { ok: false, error: entries.unsupported ? entries.error : `could not unmarshal template to 'map[string][]byte': ${entries.error}`, unsupported: Boolean(entries.unsupported) };
   }
@@ -124,9 +124,9 @@ function applyKeysAndValues(body: string, values: Record<string, Bytes>, put: Pu
 }
 
 /** ESO's Execute for one templateFrom item by its templateAs scope. */
-function applyScoped(scope: string, key: string, body: string, values: Record<string, Bytes>, put: Put): Failure | undefined {
-  if (scope === 'Values') return applyValue(key, body, values, put);
-  if (scope === 'KeysAndValues') return applyKeysAndValues(body, values, put);
+function applyScoped(scope: string, key: string, body: string, values: Record<string, Bytes>, put: Put, budget: EvaluationBudget): Failure | undefined {
+  if (scope === 'Values') return applyValue(key, body, values, put, budget);
+  if (scope === 'KeysAndValues') return applyKeysAndValues(body, values, put, budget);
   return { ok: false, error: `unknown scope '${scope}': expected 'Values' or 'KeysAndValues'`, unsupported: false };
 }
 
@@ -136,35 +136,35 @@ const notFound = (resource: 'configmaps' | 'secrets', name: string) => (name ===
 type TemplateFromSource = NonNullable<TemplateFrom['configMap']>;
 
 /** ESO's MergeConfigMap / MergeSecret: each listed item of one source, by its scope. */
-function applyItems(kind: 'configmap' | 'secret', source: TemplateFromSource, contents: Record<string, string> | undefined, values: Record<string, Bytes>, put: Put): Failure | undefined {
+function applyItems(kind: 'configmap' | 'secret', source: TemplateFromSource, contents: Record<string, string> | undefined, values: Record<string, Bytes>, put: Put, budget: EvaluationBudget): Failure | undefined {
   const name = source.name ?? '';
   if (!contents) return { ok: false, error: notFound(kind === 'configmap' ? 'configmaps' : 'secrets', name), unsupported: false };
   for (const item of source.items ?? []) {
     const key = item.key ?? '';
     const body = contents[key];
     if (body === undefined) return { ok: false, error: `error in ${kind} ${name}: missing key ${key}`, unsupported: false };
-    const failed = applyScoped(item.templateAs ?? 'Values', key, body, values, put);
+    const failed = applyScoped(item.templateAs ?? 'Values', key, body, values, put, budget);
     if (failed) return failed;
   }
   return undefined;
 }
 
 /** ESO's MergeTemplateFrom: per entry its ConfigMap items, its Secret items, then its literal. */
-function mergeTemplateFrom(entries: TemplateFrom[], values: Record<string, Bytes>, sources: TemplateSources, putFor: (entry: TemplateFrom) => Put): Failure | undefined {
+function mergeTemplateFrom(entries: TemplateFrom[], values: Record<string, Bytes>, sources: TemplateSources, putFor: (entry: TemplateFrom) => Put, budget: EvaluationBudget): Failure | undefined {
   for (const entry of entries) {
     const put = putFor(entry);
     if (entry.configMap) {
-      const failed = applyItems('configmap', entry.configMap, sources.configMap(entry.configMap.name ?? ''), values, put);
+      const failed = applyItems('configmap', entry.configMap, sources.configMap(entry.configMap.name ?? ''), values, put, budget);
       if (failed) return failed;
     }
     if (entry.secret) {
       const secret = sources.secret(entry.secret.name ?? '');
       const texts = secret && Object.fromEntries(Object.entries(secret).map(([key, value]) => [key, text(value)]));
-      const failed = applyItems('secret', entry.secret, texts, values, put);
+      const failed = applyItems('secret', entry.secret, texts, values, put, budget);
       if (failed) return failed;
     }
     if (entry.literal !== undefined) {
-      const failed = applyKeysAndValues(entry.literal, values, put);
+      const failed = applyKeysAndValues(entry.literal, values, put, budget);
       if (failed) return failed;
     }
   }
@@ -179,6 +179,7 @@ function renderTemplates(
   es: ExternalSecret,
   values: Record<string, Bytes>,
   sources: TemplateSources,
+  budget: EvaluationBudget,
 ): { ok: true; data: Record<string, Bytes>; labels: Record<string, string>; annotations: Record<string, string> } | Failure {
   const template = es.spec?.target?.template ?? {};
   const data: Record<string, Bytes> = {};
@@ -188,11 +189,11 @@ function renderTemplates(
   const putLabel: Put = (key, value) => void (labels[key] = text(value));
   const putAnnotation: Put = (key, value) => void (annotations[key] = text(value));
   const putFor = (entry: TemplateFrom) => (entry.target === 'Labels' ? putLabel : entry.target === 'Annotations' ? putAnnotation : putData);
-  const fetched = mergeTemplateFrom(template.templateFrom ?? [], values, sources, putFor);
+  const fetched = mergeTemplateFrom(template.templateFrom ?? [], values, sources, putFor, budget);
   if (fetched) return { ...fetched, error: `error fetching templateFrom data: ${fetched.error}` };
   for (const [source, put] of [[template.data, putData], [template.metadata?.labels, putLabel], [template.metadata?.annotations, putAnnotation]] as const) {
     for (const [key, body] of Object.entries(source ?? {})) {
-      const failed = applyValue(key, body, values, put);
+      const failed = applyValue(key, body, values, put, budget);
       // MergeMap and ApplyTemplate each add their "could not execute template".
       if (failed) return { ...failed, error: `could not execute template: could not execute template: ${failed.error}` };
     }
@@ -204,7 +205,7 @@ function renderTemplates(
  * The Secret ESO's mutationFunc produces from `current` (emptySecret(es) for a new one) and
  * the provider data. `current` is not modified.
  */
-export function planSecret(es: ExternalSecret, current: SecretState, providerData: Record<string, Bytes>, sources: TemplateSources): Plan {
+export function planSecret(es: ExternalSecret, current: SecretState, providerData: Record<string, Bytes>, sources: TemplateSources, budget: EvaluationBudget = newEvaluationBudget()): Plan {
   const name = es.metadata?.name ?? '';
   const namespace = es.metadata?.namespace ?? '';
   const creation = es.spec?.target?.creationPolicy ?? 'Owner';
@@ -268,7 +269,7 @@ export function planSecret(es: ExternalSecret, current: SecretState, providerDat
       if (template.type) secret.type = template.type;
       const hasTemplateData = Object.keys(template.data ?? {}).length > 0 || (template.templateFrom ?? []).length > 0;
       if ((template.mergePolicy ?? 'Replace') === 'Merge' || !hasTemplateData) Object.assign(secret.data, providerData);
-      const rendered = renderTemplates(es, providerData, sources);
+      const rendered = renderTemplates(es, providerData, sources, budget);
       if (!rendered.ok) {
         return { ok: false, reason: 'could not update secret', message: `could not apply template: ${rendered.error}`, retry: true, ...(rendered.unsupported ? { unsupported: true } : {}) };
       }

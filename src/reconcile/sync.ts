@@ -17,6 +17,7 @@ import {
   type ProviderValue,
 } from '../core/esoValues.js';
 import { emptySecret, planSecret, secretChanged, targetName, type SecretState, type TemplateSources } from '../core/secretPlan.js';
+import { newEvaluationBudget, type EvaluationBudget } from '../core/goTemplate.js';
 import type { ExternalSecret } from '../eso/types.js';
 import type { ValueAnswer } from '../vault/gateway.js';
 
@@ -47,7 +48,7 @@ function valueOf(answer: ValueAnswer | undefined, property: string): ProviderVal
 }
 
 /** Every entry's value (or ESO's error), from the answers the Vault adapter read. */
-export function providerData(es: ExternalSecret, analysis: Analysis, values: Map<string, ValueAnswer>): ProviderData {
+export function providerData(es: ExternalSecret, analysis: Analysis, values: Map<string, ValueAnswer>, budget: EvaluationBudget = newEvaluationBudget()): ProviderData {
   const entries = analysis.entries ?? { data: {}, dataFrom: {} };
   const unsupported = (what: string): ProviderMap => ({ ok: false, noSecret: false, message: `${what} is not supported by vaultgate's reconciler`, unsupported: true });
   const data = (es.spec?.data ?? []).map((entry, i) => {
@@ -60,10 +61,10 @@ export function providerData(es: ExternalSecret, analysis: Analysis, values: Map
     const answer = values.get(entries.dataFrom[i] ?? '');
     if (entry.find) {
       const fetched: ProviderMap = answer?.payload?.kind === 'find' ? findMap(answer.payload.matches) : (unreadable(answer) as ProviderMap);
-      return processDataFromMap(fetched, entry.rewrite, entry.find.conversionStrategy, entry.find.decodingStrategy);
+      return processDataFromMap(fetched, entry.rewrite, entry.find.conversionStrategy, entry.find.decodingStrategy, budget);
     }
     const extract = entry.extract ?? {};
-    return processDataFromMap(getSecretMap(valueOf(answer, extract.property ?? '')), entry.rewrite, extract.conversionStrategy, extract.decodingStrategy);
+    return processDataFromMap(getSecretMap(valueOf(answer, extract.property ?? '')), entry.rewrite, extract.conversionStrategy, extract.decodingStrategy, budget);
   });
   return { data, dataFrom };
 }
@@ -81,7 +82,9 @@ export function decideSync({ es, analysis, values, current, sources }: SyncInput
   const verdict = analysis.decide(new Map([...values].map(([id, value]) => [id, value.answer])));
   if (!verdict.allowed) return { kind: 'denied', verdict };
 
-  const assembled = assembleProviderData(es, providerData(es, analysis, values));
+  // Everything one sync evaluates (rewrites, templates) shares one budget: many keys cannot multiply it.
+  const budget = newEvaluationBudget();
+  const assembled = assembleProviderData(es, providerData(es, analysis, values, budget));
   if (!assembled.ok) {
     return { kind: 'failed', reason: 'could not get secret data from provider', message: assembled.message, retry: true, ...(assembled.unsupported ? { unsupported: true } : {}) };
   }
@@ -103,17 +106,17 @@ export function decideSync({ es, analysis, values, current, sources }: SyncInput
   if (creation === 'Merge' && !current) return { kind: 'done', reason: 'SecretMissing', message: 'secret will not be created due to CreationPolicy=Merge', missing };
 
   const base = current ?? emptySecret(es);
-  if (current?.immutable && !isImmutableCompatible(es, current, data, sources)) {
+  if (current?.immutable && !isImmutableCompatible(es, current, data, sources, budget)) {
     return { kind: 'failed', reason: 'could not update secret, target is immutable', message: `unable to update secret ${current.name}: secret is immutable`, retry: false };
   }
-  const plan = planSecret(es, base, data, sources);
+  const plan = planSecret(es, base, data, sources, budget);
   if (!plan.ok) return { kind: 'failed', reason: plan.reason, message: current ? `unable to mutate secret ${current.name}: ${plan.message}` : plan.message, retry: plan.retry, ...(plan.unsupported ? { unsupported: true } : {}) };
   if (!current) return { kind: 'create', secret: plan.secret, missing };
   return secretChanged(current, plan.secret) ? { kind: 'update', secret: plan.secret, missing } : { kind: 'unchanged', secret: plan.secret, missing };
 }
 
 /** An immutable Secret can only be "updated" to what it already is. */
-function isImmutableCompatible(es: ExternalSecret, current: SecretState, data: Record<string, Uint8Array>, sources: TemplateSources): boolean {
-  const plan = planSecret(es, { ...current, immutable: false }, data, sources);
+function isImmutableCompatible(es: ExternalSecret, current: SecretState, data: Record<string, Uint8Array>, sources: TemplateSources, budget: EvaluationBudget): boolean {
+  const plan = planSecret(es, { ...current, immutable: false }, data, sources, budget);
   return plan.ok && !secretChanged({ ...current, immutable: plan.secret.immutable }, plan.secret);
 }

@@ -165,6 +165,15 @@ t.test("the Secret ESO's mutationFunc produces", async (t) => {
   const kv = planSecret(keysAndValues, emptySecret(keysAndValues), { user: bytes('u') }, sources);
   t.same(kv.ok && Object.fromEntries(Object.entries(kv.secret.data).map(([k, v]) => [k, text(v)])), { x: 'u', port: '1.5', true: 'false' }, 'KeysAndValues: the rendered YAML gives keys and values (YAML 1.1: y and n are bools, as in ESO)');
   t.equal(kv.ok && kv.secret.labels.team, 'u', 'a literal into the labels');
+  // One sync's templates share one evaluation budget: a heavy template under the limit passes
+  // once, but many keys of it cannot multiply the time it holds the event loop.
+  const heavy = '{{ range $i := until 300 }}{{ range $j := until 300 }}{{ end }}{{ end }}';
+  const once = es({ target: { template: { data: { a: heavy } } } });
+  t.match(planSecret(once, emptySecret(once), {}, noSources), { ok: true }, 'one heavy template fits the budget');
+  const many = es({ target: { template: { data: Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`k${i}`, heavy])) } } });
+  const started = performance.now();
+  t.match(planSecret(many, emptySecret(many), {}, noSources), { ok: false, unsupported: true, message: /need more evaluation steps than vaultgate's limit/ }, 'twenty of them exceed it together');
+  t.comment(`twenty heavy templates declined after ${(performance.now() - started).toFixed(0)} ms`);
   const binary = es({ target: { template: { data: { bin: '{{ "/8OoAA==" | b64dec }}' } } } });
   const decoded = planSecret(binary, emptySecret(binary), {}, noSources);
   t.same(decoded.ok && [...(decoded.secret.data.bin ?? [])], [0xff, 0xc3, 0xa8, 0x00], 'template output is kept as bytes, not re-encoded as text');
