@@ -141,7 +141,8 @@ function applyItems(kind: 'configmap' | 'secret', source: TemplateFromSource, co
   if (!contents) return { ok: false, error: notFound(kind === 'configmap' ? 'configmaps' : 'secrets', name), unsupported: false };
   for (const item of source.items ?? []) {
     const key = item.key ?? '';
-    const body = contents[key];
+    // Own keys only: an item named "constructor" must not find Object.prototype's.
+    const body = Object.hasOwn(contents, key) ? contents[key] : undefined;
     if (body === undefined) return { ok: false, error: `error in ${kind} ${name}: missing key ${key}`, unsupported: false };
     const failed = applyScoped(item.templateAs ?? 'Values', key, body, values, put, budget);
     if (failed) return failed;

@@ -165,6 +165,8 @@ t.test("the Secret ESO's mutationFunc produces", async (t) => {
   const kv = planSecret(keysAndValues, emptySecret(keysAndValues), { user: bytes('u') }, sources);
   t.same(kv.ok && Object.fromEntries(Object.entries(kv.secret.data).map(([k, v]) => [k, text(v)])), { x: 'u', port: '1.5', true: 'false' }, 'KeysAndValues: the rendered YAML gives keys and values (YAML 1.1: y and n are bools, as in ESO)');
   t.equal(kv.ok && kv.secret.labels.team, 'u', 'a literal into the labels');
+  const inherited = es({ target: { template: { templateFrom: [{ configMap: { name: 'tpl', items: [{ key: 'constructor' }] } }] } } });
+  t.match(planSecret(inherited, emptySecret(inherited), {}, sources), { ok: false, message: /error in configmap tpl: missing key constructor$/ }, 'an item key is looked up among the own keys only');
   // One sync's templates share one evaluation budget: a heavy template under the limit passes
   // once, but many keys of it cannot multiply the time it holds the event loop.
   const heavy = '{{ range $i := until 300 }}{{ range $j := until 300 }}{{ end }}{{ end }}';
