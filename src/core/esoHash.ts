@@ -3,10 +3,11 @@
 // Secret, its created-by label, and an ExternalSecret's syncedResourceVersion. vaultgate
 // writes the same, so ESO and vaultgate recognise each other's Secrets as unchanged.
 import { createHash } from 'node:crypto';
+import { compareUtf8 } from './goStrings.js';
 
 /** Go sorts map keys by their bytes (UTF-8), not by UTF-16 code units. */
 function goSortedKeys(map: Record<string, unknown>): string[] {
-  return Object.keys(map).sort((a, b) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')));
+  return Object.keys(map).sort(compareUtf8);
 }
 
 /** fmt "%+v" of a map[string]string: map[k1:v1 k2:v2]. */

@@ -9,6 +9,7 @@ import type { ExternalSecret, ExternalSecretRewrite, ExternalSecretRewriteMerge 
 import { decodeStrategy } from './goBase64.js';
 import { gjsonGet, isUnsupported, JsonNumber, marshalGoJson } from './gjson.js';
 import { formatFloatF } from './goStrconv.js';
+import { compareUtf8 } from './goStrings.js';
 import { compileGoRegexp, replaceAllGo } from './goRegexp.js';
 import { executeGoTemplate, goJsonByteValue, goQuoted, marshalJsonObject, newEvaluationBudget, parseGoTemplate, unmarshalJsonObject, type EvaluationBudget, type GoJsonValue } from './goTemplate.js';
 import { convertKey } from './keys.js';
@@ -184,11 +185,6 @@ function rewriteTransform(text: string, map: Record<string, Bytes>, budget: Eval
     out[executed.output] = value;
   }
   return { ok: true, map: out };
-}
-
-/** Go's sort.Strings order: by UTF-8 bytes, which UTF-16 comparison is not for astral characters. */
-function compareUtf8(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
 /**

@@ -15,6 +15,7 @@
 // Invariant: every function is total and pure — an answer is Go's bytes or Go's error
 // text, never an exception; the work is linear in the input.
 // test/unit/go-template.test.ts checks the decoders against Go's own packages.
+import { compareUtf8 } from './goStrings.js';
 
 export type DecodeResult = { ok: true; value: Uint8Array } | { ok: false; error: string };
 
@@ -247,7 +248,7 @@ export function decodeStrategyMap(strategy: string, values: Readonly<Record<stri
     else failures.push([key, decoded.error]);
   }
   if (failures.length === 0) return { ok: true, value: out };
-  failures.sort(([a], [b]) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  failures.sort(([a], [b]) => compareUtf8(a, b));
   const [key, error] = failures[0] as [string, string];
   return { ok: false, error: `failure decoding key ${key}: ${error}`, failingKeys: failures.map(([k]) => k) };
 }
