@@ -5586,7 +5586,8 @@ interface YamlLine {
 const yamlUnsupported = (what: string): never => unsupported(`fromYaml of ${what} is not supported by vaultgate`);
 
 /** ESO's fromYAML: map[string]any of the document, or {"Error": text} when it is not a mapping. */
-function fromYaml(ctx: CallContext, source: string): Value {
+/** The document of a YAML text (a byte string) within the subset, or null for an empty one. */
+function parseYamlSubset(ctx: CallContext, source: string): YamlValue | null {
   ctx.budget.bytes(source.length);
   if (!validUtf8(source)) yamlUnsupported('text that is not UTF-8');
   if (/[\t\r]/.test(source) || source.startsWith('\ufeff') || source.startsWith('\xef\xbb\xbf')) yamlUnsupported('tabs, carriage returns or a byte order mark');
@@ -5595,8 +5596,11 @@ function fromYaml(ctx: CallContext, source: string): Value {
     const indent = raw.length - raw.replace(/^ +/, '').length;
     lines.push({ indent, text: raw.slice(indent), raw });
   }
-  const parser = new YamlSubsetParser(ctx, lines);
-  const doc = parser.document();
+  return new YamlSubsetParser(ctx, lines).document();
+}
+
+function fromYaml(ctx: CallContext, source: string): Value {
+  const doc = parseYamlSubset(ctx, source);
   const m = new Map<string, Dyn>();
   // An empty document, or null: JSON null leaves the map as it was.
   if (doc === null || (doc.k === 'scalar' && doc.value === null)) return mapValue('map[string]interface {}', m);
@@ -5617,14 +5621,7 @@ function fromYaml(ctx: CallContext, source: string): Value {
  */
 export function unmarshalYamlStringMap(source: string, shared?: EvaluationBudget): GoJsonResult<Array<[string, string]>> {
   const result = withJsonBudget((ctx): GoJsonResult<Array<[string, string]>> => {
-    const text = toByteString(source);
-    ctx.budget.bytes(text.length);
-    if (/[\t\r]/.test(text) || text.startsWith('\xef\xbb\xbf')) yamlUnsupported('tabs, carriage returns or a byte order mark');
-    const lines: YamlLine[] = text.split('\n').map((raw) => {
-      const indent = raw.length - raw.replace(/^ +/, '').length;
-      return { indent, text: raw.slice(indent), raw };
-    });
-    const doc = new YamlSubsetParser(ctx, lines).document();
+    const doc = parseYamlSubset(ctx, toByteString(source));
     const prefix = 'error unmarshaling JSON: while decoding JSON: json: cannot unmarshal';
     if (doc === null || (doc.k === 'scalar' && doc.value === null)) return { ok: true, value: [] };
     if (doc.k !== 'map') return { ok: false, error: `${prefix} ${doc.k === 'seq' ? 'array' : jsonKindOf(doc.value)} into Go value of type map[string]string` };
