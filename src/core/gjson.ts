@@ -27,7 +27,7 @@
 //   as long as it takes); hitting one makes the answer "unsupported", never a wrong one.
 // - test/unit/go-semantics.test.ts checks all of this against the real Go module.
 import { formatFloatF, parseFloatBytes } from './goStrconv.js';
-import { decodeLastRune, decodeRune, encodeRune, fromByteString, toByteString } from './goStrings.js';
+import { decodeLastRune, decodeRune, encodeRune, fromByteString, goJsonString, toByteString } from './goStrings.js';
 
 /** Longest remoteRef.property evaluated, in UTF-16 code units. */
 export const MAX_PATH_LENGTH = 1000;
@@ -290,6 +290,7 @@ function cut(s: string, lo: number, hi: number = s.length): string {
 }
 
 const code = (ch: string) => ch.charCodeAt(0);
+const HEX = '0123456789abcdef';
 const QUOTE = code('"');
 const BACKSLASH = code('\\');
 const SPACE = code(' ');
@@ -454,7 +455,7 @@ function marshalInto(out: string[], value: unknown, depth: number): string | und
   if (value === null) out.push('null');
   else if (value === true) out.push('true');
   else if (value === false) out.push('false');
-  else if (typeof value === 'string') out.push(marshalString(toByteString(value)));
+  else if (typeof value === 'string') out.push(goJsonString(toByteString(value), true));
   else if (typeof value === 'number') {
     if (!Number.isFinite(value)) return `the secret's data holds ${value}, which JSON cannot encode`;
     // Go's float64 encoding ('f' in [1e-6, 1e21), else 'e' with a trimmed exponent) writes
@@ -482,7 +483,7 @@ function marshalInto(out: string[], value: unknown, depth: number): string | und
     for (const [bytes, key] of entries) {
       if (!first) out.push(',');
       first = false;
-      out.push(marshalString(bytes), ':');
+      out.push(goJsonString(bytes, true), ':');
       const problem = marshalInto(out, value[key], depth + 1);
       if (problem) return problem;
     }
@@ -493,48 +494,6 @@ function marshalInto(out: string[], value: unknown, depth: number): string | und
   return undefined;
 }
 
-const HEX = '0123456789abcdef';
-
-/** encoding/json's string encoding with HTML escaping, on UTF-8 bytes. */
-function marshalString(s: string): string {
-  let out = '"';
-  let start = 0;
-  for (let i = 0; i < s.length; ) {
-    const b = s.charCodeAt(i);
-    if (b < 0x80) {
-      if (b >= 0x20 && b !== QUOTE && b !== BACKSLASH && b !== 0x3c && b !== 0x3e && b !== 0x26) {
-        i++;
-        continue;
-      }
-      out += s.slice(start, i);
-      if (b === QUOTE || b === BACKSLASH) out += `\\${String.fromCharCode(b)}`;
-      else if (b === 0x08) out += '\\b';
-      else if (b === 0x0c) out += '\\f';
-      else if (b === 0x0a) out += '\\n';
-      else if (b === 0x0d) out += '\\r';
-      else if (b === 0x09) out += '\\t';
-      else out += `\\u00${HEX[b >> 4]}${HEX[b & 0xf]}`;
-      i++;
-      start = i;
-      continue;
-    }
-    const [rune, size] = decodeRune(s, i);
-    if (rune === 0xfffd && size === 1) {
-      out += `${s.slice(start, i)}\\ufffd`;
-      i += size;
-      start = i;
-      continue;
-    }
-    if (rune === 0x2028 || rune === 0x2029) {
-      out += `${s.slice(start, i)}\\u202${HEX[rune & 0xf]}`;
-      i += size;
-      start = i;
-      continue;
-    }
-    i += size;
-  }
-  return `${out}${s.slice(start)}"`;
-}
 
 // ---------------------------------------------------------------------------------------
 // tidwall/match

@@ -103,3 +103,66 @@ export function encodeRune(r: number): string {
   if (r < 0x10000) return String.fromCharCode(0xe0 | (r >> 12), 0x80 | ((r >> 6) & 0x3f), 0x80 | (r & 0x3f));
   return String.fromCharCode(0xf0 | (r >> 18), 0x80 | ((r >> 12) & 0x3f), 0x80 | ((r >> 6) & 0x3f), 0x80 | (r & 0x3f));
 }
+
+const JSON_HEX = '0123456789abcdef';
+
+/**
+ * encoding/json's appendString on a byte string: Go's escapes, invalid UTF-8 as \ufffd,
+ * U+2028/2029 escaped, and <, > and & escaped when escapeHTML (json.Marshal does).
+ */
+export function goJsonString(s: string, escapeHTML: boolean): string {
+  let out = '"';
+  let start = 0;
+  for (let i = 0; i < s.length; ) {
+    const b = s.charCodeAt(i);
+    if (b < 0x80) {
+      const html = b === 0x3c || b === 0x3e || b === 0x26;
+      if (b >= 0x20 && b !== 0x22 && b !== 0x5c && !(escapeHTML && html)) {
+        i++;
+        continue;
+      }
+      out += s.slice(start, i);
+      switch (b) {
+        case 0x5c:
+        case 0x22:
+          out += `\\${String.fromCharCode(b)}`;
+          break;
+        case 0x08:
+          out += '\\b';
+          break;
+        case 0x0c:
+          out += '\\f';
+          break;
+        case 0x0a:
+          out += '\\n';
+          break;
+        case 0x0d:
+          out += '\\r';
+          break;
+        case 0x09:
+          out += '\\t';
+          break;
+        default:
+          out += `\\u00${JSON_HEX[b >> 4]}${JSON_HEX[b & 15]}`;
+      }
+      i++;
+      start = i;
+      continue;
+    }
+    const [r, w] = decodeRune(s, i);
+    if (r === RUNE_ERROR && w === 1) {
+      out += `${s.slice(start, i)}\\ufffd`;
+      i += w;
+      start = i;
+      continue;
+    }
+    if (r === 0x2028 || r === 0x2029) {
+      out += `${s.slice(start, i)}\\u202${JSON_HEX[r & 15]}`;
+      i += w;
+      start = i;
+      continue;
+    }
+    i += w;
+  }
+  return `${out}${s.slice(start)}"`;
+}

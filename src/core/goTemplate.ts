@@ -38,7 +38,7 @@ import { createHash } from 'node:crypto';
 import { cleanPath } from './goPath.js';
 import { compileGoRegexp, matchGoRegexp } from './goRegexp.js';
 import { goParseFloat, underscoreOK } from './goStrconv.js';
-import { byteStringToBytes, bytesToByteString, decodeLastRune, decodeRune, encodeRune, fromByteString, RUNE_ERROR, toByteString } from './goStrings.js';
+import { byteStringToBytes, bytesToByteString, decodeLastRune, decodeRune, encodeRune, fromByteString, goJsonString, RUNE_ERROR, toByteString } from './goStrings.js';
 import { base32DecodeString, base32EncodeToString, base64DecodeString, base64EncodeToString } from './goBase64.js';
 
 /** Longest template text parsed, in UTF-8 bytes. */
@@ -4402,7 +4402,7 @@ function marshalInto(ctx: CallContext, out: string[], d: Dyn, escapeHTML: boolea
   if (d === null) return void out.push('null');
   switch (d.t) {
     case 'string':
-      out.push(jsonString(d.v, escapeHTML));
+      out.push(goJsonString(d.v, escapeHTML));
       return;
     case 'bool':
       out.push(d.v ? 'true' : 'false');
@@ -4421,7 +4421,7 @@ function marshalInto(ctx: CallContext, out: string[], d: Dyn, escapeHTML: boolea
       out.push('{');
       sortedKeys(d.v).forEach((key, i) => {
         if (i > 0) out.push(',');
-        out.push(jsonString(key, escapeHTML), ':');
+        out.push(goJsonString(key, escapeHTML), ':');
         marshalInto(ctx, out, d.v.get(key) ?? null, escapeHTML, depth + 1);
       });
       out.push('}');
@@ -4440,63 +4440,6 @@ function marshalInto(ctx: CallContext, out: string[], d: Dyn, escapeHTML: boolea
   }
 }
 
-/** encoding/json's appendString: Go's escapes, invalid UTF-8 as \ufffd, U+2028/2029 escaped. */
-function jsonString(s: string, escapeHTML: boolean): string {
-  let out = '"';
-  let start = 0;
-  for (let i = 0; i < s.length; ) {
-    const b = s.charCodeAt(i);
-    if (b < 0x80) {
-      const html = b === 0x3c || b === 0x3e || b === 0x26;
-      if (b >= 0x20 && b !== 0x22 && b !== 0x5c && !(escapeHTML && html)) {
-        i++;
-        continue;
-      }
-      out += s.slice(start, i);
-      switch (b) {
-        case 0x5c:
-        case 0x22:
-          out += `\\${String.fromCharCode(b)}`;
-          break;
-        case 0x08:
-          out += '\\b';
-          break;
-        case 0x0c:
-          out += '\\f';
-          break;
-        case 0x0a:
-          out += '\\n';
-          break;
-        case 0x0d:
-          out += '\\r';
-          break;
-        case 0x09:
-          out += '\\t';
-          break;
-        default:
-          out += `\\u00${LOWER_HEX[b >> 4]}${LOWER_HEX[b & 15]}`;
-      }
-      i++;
-      start = i;
-      continue;
-    }
-    const [r, w] = decodeRune(s, i);
-    if (r === RUNE_ERROR && w === 1) {
-      out += `${s.slice(start, i)}\\ufffd`;
-      i += w;
-      start = i;
-      continue;
-    }
-    if (r === 0x2028 || r === 0x2029) {
-      out += `${s.slice(start, i)}\\u202${LOWER_HEX[r & 15]}`;
-      i += w;
-      start = i;
-      continue;
-    }
-    i += w;
-  }
-  return `${out}${s.slice(start)}"`;
-}
 
 /** json.Indent(dst, src, "", "  ") on compact JSON. */
 function indentJson(ctx: CallContext, src: string): string {
