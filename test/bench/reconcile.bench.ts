@@ -18,10 +18,12 @@ import pLimit from 'p-limit';
 import { mutatingWebhookConfiguration, validatingWebhookConfiguration } from '../../src/admission/webhookConfigurations.js';
 import { cpuSeconds, residentMemory, writeServingFiles } from './measure.js';
 import { startEso } from '../env/eso.js';
+import { vaultClusterStore } from '../env/fixtures.js';
 import { freePort, waitFor } from '../env/processes.js';
 import { repoRoot, startStack, type Stack } from '../env/stack.js';
 import { kvPut, policy, vaultApi } from '../env/vaultApi.js';
-import { vaultgateKubeConfig, VAULTGATE_NAMESPACE } from '../env/vaultgate.js';
+import { VAULTGATE_NAMESPACE } from '../env/vaultgate.js';
+import { vaultgateKubeconfigFile } from '../env/vaultgateProcess.js';
 
 const COUNT = Number(process.env.BENCH_RECONCILE_COUNT ?? 2000);
 const PATHS = Math.max(1, Math.floor(COUNT / 10));
@@ -48,13 +50,8 @@ async function seed(stack: Stack): Promise<void> {
   for (let i = 0; i < PATHS; i++) await kvPut(stack, 'secret', `bench/p${i}`, { user: `u${i}`, password: `p${i}` });
   await policy(stack, 'bench-read', 'path "secret/data/bench/*" { capabilities = ["read"] }');
   await vaultApi(stack, 'POST', 'auth/kubernetes/role/bench', { bound_service_account_names: ['bench-sa'], bound_service_account_namespaces: ['external-secrets'], token_policies: ['bench-read'], token_ttl: '1h' });
-  const store = (name: string, controller: string) => `
-apiVersion: external-secrets.io/v1
-kind: ClusterSecretStore
-metadata: {name: ${name}}
-spec:
-${controller ? `  controller: ${controller}\n` : ''}  provider:
-    vault: {server: "${stack.vault.addr}", path: secret, version: v2, auth: {kubernetes: {mountPath: kubernetes, role: bench, serviceAccountRef: {name: bench-sa, namespace: external-secrets}}}}`;
+  const auth = '{kubernetes: {mountPath: kubernetes, role: bench, serviceAccountRef: {name: bench-sa, namespace: external-secrets}}}';
+  const store = (name: string, controller: string) => vaultClusterStore(stack, name, auth, { controller });
   await stack.apply(`
 apiVersion: v1
 kind: Namespace
@@ -124,8 +121,7 @@ interface VaultgateProcess {
 }
 
 async function startVaultgateProcess(stack: Stack, flags: string[]): Promise<VaultgateProcess> {
-  const kubeconfig = join(stack.dir, 'bench-vaultgate.kubeconfig');
-  await writeFile(kubeconfig, (await vaultgateKubeConfig(stack)).exportConfig(), { mode: 0o600 });
+  const kubeconfig = await vaultgateKubeconfigFile(stack);
   const tls = await writeServingFiles(stack.dir);
   const port = await freePort();
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];

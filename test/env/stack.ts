@@ -4,28 +4,19 @@
 // vaultgate's installed, and OpenBao's Kubernetes auth method configured against this
 // apiserver. The real ESO controller is started on request (test/env/eso.ts).
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { generateCertificateAuthority, issueCertificate, type KeyPair } from '../../src/tls/certificates.js';
 import { freePort, freePortPair, ServerProcess, waitFor } from './processes.js';
+import { repoRoot } from './repoRoot.js';
 
-/** Repository root, from dist/test/env or test/env alike. */
-export const repoRoot = (() => {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('repository root not found');
-    dir = parent;
-  }
-})();
+// Many harness modules take the root from here.
+export { repoRoot };
 
 const SERVICE_ACCOUNT_ISSUER = 'https://kubernetes.default.svc.cluster.local';
 

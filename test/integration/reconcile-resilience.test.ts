@@ -12,7 +12,8 @@ import { issueServingMaterial } from '../../src/tls/provision.js';
 import { seedTokenStore } from '../env/fixtures.js';
 import { freePort, waitFor } from '../env/processes.js';
 import { repoRoot, startStack, type Stack } from '../env/stack.js';
-import { startVaultgate, vaultgateKubeConfig, VAULTGATE_NAMESPACE } from '../env/vaultgate.js';
+import { startVaultgate, VAULTGATE_NAMESPACE } from '../env/vaultgate.js';
+import { vaultgateKubeconfigFile } from '../env/vaultgateProcess.js';
 
 let stack: Stack;
 let server: RunningServer | undefined;
@@ -57,8 +58,7 @@ t.teardown(async () => {
 
 t.test('two replicas: the real process leads, is killed, the other takes over within the Lease duration', async (t) => {
   // Replica 1: the real CLI, with vaultgate's ServiceAccount identity from a kubeconfig file.
-  const kubeconfigFile = join(stack.dir, 'vaultgate.kubeconfig');
-  await writeFile(kubeconfigFile, (await vaultgateKubeConfig(stack)).exportConfig(), { mode: 0o600 });
+  const kubeconfigFile = await vaultgateKubeconfigFile(stack);
   const tls = issueServingMaterial(undefined, ['localhost'], ['127.0.0.1']);
   await writeFile(join(stack.dir, 'r1.crt'), tls.cert);
   await writeFile(join(stack.dir, 'r1.key'), tls.key);
