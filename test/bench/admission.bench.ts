@@ -16,7 +16,7 @@ import { seedTokenStore } from '../env/fixtures.js';
 import { freePort, waitFor } from '../env/processes.js';
 import { repoRoot, startStack } from '../env/stack.js';
 import { fixedRate, throughput, type Target } from './load.js';
-import { backgroundLoad, median, residentMemory, writeServingFiles } from './measure.js';
+import { backgroundLoad, median, residentMemory, spawnServe, writeServingFiles } from './measure.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -120,20 +120,16 @@ async function main(): Promise<void> {
       children.push(child);
       return child;
     };
-    const vaultgateProcess = start([
-      ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
-      join(repoRoot, 'dist/src/cli/main.js'),
-      'serve',
-      `--kubeconfig=${stack.kubeconfigPath}`,
-      '--host=127.0.0.1',
-      `--port=${vaultgatePort}`,
-      `--tls-cert-file=${certFile}`,
-      `--tls-key-file=${keyFile}`,
+    const vaultgateProcess = spawnServe(repoRoot, {
+      kubeconfig: stack.kubeconfigPath,
+      port: vaultgatePort,
+      certFile,
+      keyFile,
       // Warm cache for the whole measurement: the benchmark measures the decision path,
       // not Vault's own latency (cold-cache cost is one Vault round trip per path).
-      '--vault-cache-ttl=600000',
-      '--log-level=warn',
-    ]);
+      flags: ['--vault-cache-ttl=600000', '--log-level=warn'],
+    });
+    children.push(vaultgateProcess);
     start([join(repoRoot, 'dist/test/bench/bare-server.js'), String(barePort), certFile, keyFile]);
     const targets: Record<'vaultgate' | 'bare', Target> = {
       vaultgate: { url: `https://127.0.0.1:${vaultgatePort}/validate`, ca: tls.ca, body: review('bench') },

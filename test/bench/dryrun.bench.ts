@@ -5,7 +5,7 @@
 // thread. Then the noisy neighbour: the p99 of small admissions at a fixed rate while
 // 1,000-object dry runs are posted back to back, against the same rate alone. Reports
 // medians over rounds and ratios; writes .cache/bench/dryrun.json.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { Agent, request } from 'node:https';
 import { join } from 'node:path';
@@ -16,7 +16,7 @@ import { seedTokenStore } from '../env/fixtures.js';
 import { freePort, waitFor } from '../env/processes.js';
 import { repoRoot, startStack } from '../env/stack.js';
 import { fixedRate, type Target } from './load.js';
-import { backgroundLoad, median, writeServingFiles } from './measure.js';
+import { backgroundLoad, median, spawnServe, writeServingFiles } from './measure.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -104,22 +104,14 @@ async function main(): Promise<void> {
     const { certFile, keyFile } = tls;
     const port = await freePort();
     children.push(
-      spawn(
-        process.execPath,
-        [
-          join(repoRoot, 'dist/src/cli/main.js'),
-          'serve',
-          `--kubeconfig=${stack.kubeconfigPath}`,
-          '--host=127.0.0.1',
-          `--port=${port}`,
-          `--tls-cert-file=${certFile}`,
-          `--tls-key-file=${keyFile}`,
-          // Warm cache for the whole run: the benchmark measures the dry-run path, not Vault.
-          '--vault-cache-ttl=600000',
-          '--log-level=warn',
-        ],
-        { stdio: ['ignore', 'ignore', 'inherit'] },
-      ),
+      spawnServe(repoRoot, {
+        kubeconfig: stack.kubeconfigPath,
+        port,
+        certFile,
+        keyFile,
+        // Warm cache for the whole run: the benchmark measures the dry-run path, not Vault.
+        flags: ['--vault-cache-ttl=600000', '--log-level=warn'],
+      }),
     );
     const base = `https://127.0.0.1:${port}`;
     await waitFor('vaultgate ready', async () => ((await get(`${base}/readyz`, tls.ca)) === 200 ? true : undefined), { timeoutMs: 60_000 });

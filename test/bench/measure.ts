@@ -1,6 +1,7 @@
 // What the benchmarks measure besides latency: medians of rounds, a process's memory and
 // CPU from /proc, load from a worker thread while the main thread measures, and a serving
-// certificate for the servers they start.
+// certificate for the servers they start, and the `vaultgate serve` process itself.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -53,4 +54,25 @@ export async function writeServingFiles(dir: string): Promise<{ certFile: string
   await writeFile(certFile, tls.cert);
   await writeFile(keyFile, tls.key);
   return { certFile, keyFile, ca: tls.ca };
+}
+
+/**
+ * `vaultgate serve` as the benchmarks start it: the real CLI on loopback with mounted
+ * certificate files, its output discarded but its errors shown; BENCH_CPU_PROF=<dir>
+ * writes a CPU profile of it.
+ */
+export function spawnServe(repoRoot: string, options: { kubeconfig: string; port: number; certFile: string; keyFile: string; flags: string[] }): ChildProcess {
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const args = [
+    ...profile,
+    join(repoRoot, 'dist/src/cli/main.js'),
+    'serve',
+    `--kubeconfig=${options.kubeconfig}`,
+    '--host=127.0.0.1',
+    `--port=${options.port}`,
+    `--tls-cert-file=${options.certFile}`,
+    `--tls-key-file=${options.keyFile}`,
+    ...options.flags,
+  ];
+  return spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
 }

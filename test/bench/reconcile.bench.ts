@@ -9,14 +9,14 @@
 //    created at admission).
 // Results go to .cache/bench/reconcile.json. BENCH_RECONCILE_COUNT sets N; BENCH_PARTS
 // (default "vaultgate,admission,eso") picks parts, e.g. BENCH_PARTS=vaultgate while tuning.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import pLimit from 'p-limit';
 import { mutatingWebhookConfiguration, validatingWebhookConfiguration } from '../../src/admission/webhookConfigurations.js';
-import { cpuSeconds, residentMemory, writeServingFiles } from './measure.js';
+import { cpuSeconds, residentMemory, spawnServe, writeServingFiles } from './measure.js';
 import { startEso } from '../env/eso.js';
 import { vaultClusterStore } from '../env/fixtures.js';
 import { freePort, waitFor } from '../env/processes.js';
@@ -124,8 +124,7 @@ async function startVaultgateProcess(stack: Stack, flags: string[]): Promise<Vau
   const kubeconfig = await vaultgateKubeconfigFile(stack);
   const tls = await writeServingFiles(stack.dir);
   const port = await freePort();
-  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const child = spawn(process.execPath, [...profile, join(repoRoot, 'dist/src/cli/main.js'), 'serve', `--kubeconfig=${kubeconfig}`, '--host=127.0.0.1', `--port=${port}`, `--tls-cert-file=${tls.certFile}`, `--tls-key-file=${tls.keyFile}`, `--namespace=${VAULTGATE_NAMESPACE}`, '--log-level=error', ...flags], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawnServe(repoRoot, { kubeconfig, port, certFile: tls.certFile, keyFile: tls.keyFile, flags: [`--namespace=${VAULTGATE_NAMESPACE}`, '--log-level=error', ...flags] });
   const url = `https://127.0.0.1:${port}`;
   const get = (path: string) =>
     new Promise<string>((resolve, reject) => {
