@@ -9,14 +9,13 @@
 // Last, vaultgate's resident memory (current and peak, from /proc) after all of that: what
 // the Deployment's memory request and limit are sized from.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { seedTokenStore } from '../env/fixtures.js';
 import { freePort, waitFor } from '../env/processes.js';
 import { repoRoot, startStack } from '../env/stack.js';
 import { fixedRate, throughput, type Target } from './load.js';
-import { backgroundLoad, median, residentMemory, spawnServe, writeServingFiles } from './measure.js';
+import { backgroundLoad, median, residentMemory, spawnServe, writeReport, writeServingFiles } from './measure.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -186,10 +185,7 @@ async function main(): Promise<void> {
     }
     if (smallOnlyMemory) console.log(`vaultgate resident memory after the small-object runs: ${smallOnlyMemory.rssMiB.toFixed(0)} MiB now, ${smallOnlyMemory.peakRssMiB.toFixed(0)} MiB at peak`);
     if (memory) console.log(`vaultgate resident memory after the 1 MB objects too: ${memory.rssMiB.toFixed(0)} MiB now, ${memory.peakRssMiB.toFixed(0)} MiB at peak`);
-    // BENCH_OUT: somewhere else than .cache/bench (e.g. when worktrees share one .cache).
-    const out = process.env.BENCH_OUT ?? join(repoRoot, '.cache/bench');
-    await mkdir(out, { recursive: true });
-    await writeFile(join(out, 'admission.json'), `${JSON.stringify(report, null, 2)}\n`);
+    await writeReport(repoRoot, 'admission.json', report);
   } finally {
     for (const child of children) child.kill('SIGTERM');
     await stack.stop();

@@ -6,9 +6,7 @@
 // 1,000-object dry runs are posted back to back, against the same rate alone. Reports
 // medians over rounds and ratios; writes .cache/bench/dryrun.json.
 import type { ChildProcess } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { Agent, request } from 'node:https';
-import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { DryRunResult } from '../../src/dryrun/schemas.js';
 import { callerToken } from '../env/callers.js';
@@ -16,7 +14,7 @@ import { seedTokenStore } from '../env/fixtures.js';
 import { freePort, waitFor } from '../env/processes.js';
 import { repoRoot, startStack } from '../env/stack.js';
 import { fixedRate, type Target } from './load.js';
-import { backgroundLoad, median, spawnServe, writeServingFiles } from './measure.js';
+import { backgroundLoad, median, spawnServe, writeReport, writeServingFiles } from './measure.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -232,9 +230,7 @@ async function main(): Promise<void> {
     console.log(
       `  beside 1,000-object dry runs: p50 ${fmt(neighbour.besideDryRuns.p50Ms, 2)} ms, p99 ${fmt(neighbour.besideDryRuns.p99Ms, 2)} ms (p99 ratio ${fmt(neighbour.besideDryRuns.p99Ms / neighbour.alone.p99Ms, 2)}); ${neighbour.besideDryRuns.dryRuns} dry runs, median ${fmt(neighbour.besideDryRuns.dryRunMedianMs)} ms each; errors ${neighbour.besideDryRuns.errors}`,
     );
-    const out = join(repoRoot, '.cache/bench');
-    await mkdir(out, { recursive: true });
-    await writeFile(join(out, 'dryrun.json'), `${JSON.stringify(report, null, 2)}\n`);
+    await writeReport(repoRoot, 'dryrun.json', report);
   } finally {
     for (const child of children) child.kill('SIGTERM');
     await stack.stop();

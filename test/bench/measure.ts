@@ -2,7 +2,7 @@
 // CPU from /proc, load from a worker thread while the main thread measures, and a serving
 // certificate for the servers they start, and the `vaultgate serve` process itself.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { issueServingMaterial } from '../../src/tls/provision.js';
@@ -75,4 +75,11 @@ export function spawnServe(repoRoot: string, options: { kubeconfig: string; port
     ...options.flags,
   ];
   return spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+/** A benchmark's figures as JSON in .cache/bench/<file> (BENCH_OUT: another directory, e.g. when worktrees share one .cache). */
+export async function writeReport(repoRoot: string, file: string, report: unknown): Promise<void> {
+  const out = process.env.BENCH_OUT ?? join(repoRoot, '.cache/bench');
+  await mkdir(out, { recursive: true });
+  await writeFile(join(out, file), `${JSON.stringify(report, null, 2)}\n`);
 }

@@ -10,13 +10,11 @@
 // Results go to .cache/bench/reconcile.json. BENCH_RECONCILE_COUNT sets N; BENCH_PARTS
 // (default "vaultgate,admission,eso") picks parts, e.g. BENCH_PARTS=vaultgate while tuning.
 import type { ChildProcess } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
-import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import pLimit from 'p-limit';
 import { mutatingWebhookConfiguration, validatingWebhookConfiguration } from '../../src/admission/webhookConfigurations.js';
-import { cpuSeconds, residentMemory, spawnServe, writeServingFiles } from './measure.js';
+import { cpuSeconds, residentMemory, spawnServe, writeReport, writeServingFiles } from './measure.js';
 import { startEso } from '../env/eso.js';
 import { vaultClusterStore } from '../env/fixtures.js';
 import { freePort, waitFor } from '../env/processes.js';
@@ -268,9 +266,7 @@ async function main(): Promise<void> {
   } finally {
     await stack.stop();
   }
-  const out = join(repoRoot, '.cache/bench');
-  await mkdir(out, { recursive: true });
-  await writeFile(join(out, 'reconcile.json'), `${JSON.stringify(report, null, 2)}\n`);
+  await writeReport(repoRoot, 'reconcile.json', report);
 }
 
 await main();
