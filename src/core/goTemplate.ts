@@ -500,6 +500,22 @@ function shortestDecimal(f: number): Decimal {
   return trimDecimal({ digits: mantissa.replace('.', ''), dp: Number(exponent) + 1 });
 }
 
+/** The fewest digits that read back as the same float32 (strconv with bitSize 32); f is one already. */
+function shortestDecimal32(f: number): Decimal {
+  const single = Math.abs(f);
+  if (single === 0) return { digits: '', dp: 0 };
+  let text = single.toExponential(8);
+  for (let precision = 1; precision < 9; precision++) {
+    const candidate = single.toExponential(precision - 1);
+    if (Math.fround(Number(candidate)) === single) {
+      text = candidate;
+      break;
+    }
+  }
+  const [mantissa = '0', exponent = '0'] = text.split('e');
+  return trimDecimal({ digits: mantissa.replace('.', ''), dp: Number(exponent) + 1 });
+}
+
 /** strconv's decimal.Round(nd): to nd digits, half to even on an exact tie. */
 function roundDecimal(d: Decimal, nd: number): Decimal {
   if (nd < 0 || nd >= d.digits.length) return d;
@@ -518,8 +534,10 @@ function roundDecimal(d: Decimal, nd: number): Decimal {
 
 type FloatFormat = 'e' | 'E' | 'f' | 'g' | 'G' | 'b' | 'x' | 'X';
 
-/** strconv.FormatFloat(f, fmt, prec, 64). */
-function formatFloat(f: number, fmt: FloatFormat, prec: number): string {
+/** strconv.FormatFloat(f, fmt, prec, bitSize); bitSize 32 only for the shortest digits (prec -1). */
+function formatFloat(value: number, fmt: FloatFormat, prec: number, bitSize: 32 | 64 = 64): string {
+  // Go converts to float32 first: a value past its range is ±Inf.
+  const f = bitSize === 32 ? Math.fround(value) : value;
   if (Number.isNaN(f)) return 'NaN';
   if (f === Infinity) return '+Inf';
   if (f === -Infinity) return '-Inf';
@@ -528,7 +546,7 @@ function formatFloat(f: number, fmt: FloatFormat, prec: number): string {
   const shortest = prec < 0;
   let digs: Decimal;
   if (shortest) {
-    digs = shortestDecimal(f);
+    digs = bitSize === 32 ? shortestDecimal32(f) : shortestDecimal(f);
     if (fmt === 'e' || fmt === 'E') prec = Math.max(digs.digits.length - 1, 0);
     else if (fmt === 'f') prec = Math.max(digs.digits.length - digs.dp, 0);
     else prec = digs.digits.length;
@@ -5591,39 +5609,11 @@ function yamlScalarAsString(d: Dyn): string {
       return d.v.toString();
     case 'float64':
       if (!Number.isFinite(d.v)) return yamlUnsupported('infinite or NaN numbers');
-      return formatFloat32Shortest(d.v);
+      return formatFloat(d.v, 'g', -1, 32);
   }
   return unsupported(`a YAML scalar of type ${d.t}`);
 }
 
-/** strconv.FormatFloat(f, 'g', -1, 32): the shortest digits that read back as the same float32. */
-function formatFloat32Shortest(f: number): string {
-  const single = Math.fround(f);
-  if (single === 0) return Object.is(single, -0) ? '-0' : '0';
-  if (!Number.isFinite(single)) return single > 0 ? '+Inf' : '-Inf';
-  const magnitudeOf = Math.abs(single);
-  let exponential = magnitudeOf.toExponential(8);
-  for (let precision = 1; precision <= 9; precision++) {
-    const candidate = magnitudeOf.toExponential(precision - 1);
-    if (Math.fround(Number(candidate)) === magnitudeOf) {
-      exponential = candidate;
-      break;
-    }
-  }
-  const [mantissa = '0', exponentText = '0'] = exponential.split('e');
-  const sign = single < 0 ? '-' : '';
-  const digits = mantissa.replace('.', '');
-  const exponent = Number(exponentText);
-  if (exponent < -4 || exponent >= 6) {
-    const fraction = digits.length > 1 ? `.${digits.slice(1)}` : '';
-    const magnitude = String(Math.abs(exponent)).padStart(2, '0');
-    return `${sign}${digits[0]}${fraction}e${exponent < 0 ? '-' : '+'}${magnitude}`;
-  }
-  const point = exponent + 1;
-  if (point <= 0) return `${sign}0.${'0'.repeat(-point)}${digits}`;
-  if (point >= digits.length) return `${sign}${digits}${'0'.repeat(point - digits.length)}`;
-  return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
-}
 
 /** The JSON kind json.Unmarshal names in "cannot unmarshal X into". */
 function jsonKindOf(d: Dyn): string {

@@ -30,6 +30,8 @@ const HAND_TEXTS = [
   '{{ .user }}: {{ .password }}',
   'a: 1\nb: 1.5\nc: true\nd: ~\ne: yes\nf: 0x1F\ng: 1e10\nh: 3.14159265\ni: 012\nj: off\nk: null\nl: 0.1\nm: 1234567.0\nn: 100000000\no: -0.0\np: 0.00001',
   'n: {{ .n }}',
+  // past float32's range: sigs.k8s.io/yaml formats numbers with bitSize 32
+  'u: 1e39\nv: -1e39\nw: 1e-50\nx: -1e-50\ny: 3.4e38\nz: 16777217',
   'list:\n  - 1',
   'nested:\n  k: v',
   'a: x\nnested:\n  k: v\nlist:\n  - 1',
