@@ -10,8 +10,8 @@ import { decodeStrategy } from './goBase64.js';
 import { gjsonGet, isUnsupported, JsonNumber, marshalGoJson } from './gjson.js';
 import { formatFloatF } from './goStrconv.js';
 import { compareUtf8 } from './goStrings.js';
-import { compileGoRegexp, replaceAllGo } from './goRegexp.js';
-import { executeGoTemplate, goJsonByteValue, goQuoted, marshalJsonObject, newEvaluationBudget, parseGoTemplate, unmarshalJsonObject, type EvaluationBudget, type GoJsonValue } from './goTemplate.js';
+import { compileGoRegexp, replaceAllGo, type GoRegexp } from './goRegexp.js';
+import { executeGoTemplate, goJsonByteValue, goQuoted, marshalJsonObject, newEvaluationBudget, parseGoTemplate, unmarshalJsonObject, type EvaluationBudget, type GoJsonValue, type GoTemplate } from './goTemplate.js';
 import { convertKey } from './keys.js';
 
 export type Bytes = Uint8Array;
@@ -160,9 +160,29 @@ function expand(template: string, groups: (string | null)[], names: Record<strin
   return out;
 }
 
-function rewriteRegexp(source: string, target: string, map: Record<string, Bytes>): ProviderMap {
+/** A Go step's failure in ESO's words (its prefix), or in vaultgate's own where vaultgate declined it. */
+function esoFailure(prefix: string, failed: { error: string; unsupported?: boolean | undefined }): ProviderError {
+  return failed.unsupported ? fail(failed.error, true) : fail(`${prefix}${failed.error}`);
+}
+
+/** A rewrite regexp as ESO compiles it, or the error ESO fails every sync with (admission reports it too). */
+export function compileRewriteRegexp(source: string): { ok: true; matcher: GoRegexp } | ProviderError {
   const compiled = compileGoRegexp(source);
-  if (!compiled.ok) return fail(compiled.unsupported ? compiled.error : `regexp failed with failed to compile: ${compiled.error}`, compiled.unsupported);
+  return compiled.ok ? compiled : esoFailure('regexp failed with failed to compile: ', compiled);
+}
+
+/** A rewrite transform template as ESO parses it (no missingkey option), or ESO's error. */
+export function parseRewriteTransform(text: string): { ok: true; template: GoTemplate } | ProviderError {
+  const parsed = parseGoTemplate('transform', text, 'default');
+  return parsed.ok ? parsed : esoFailure('transform failed with failed to parse template: ', parsed);
+}
+
+/** ESO's error for a JSON merge with no key to write into. */
+export const MERGE_WITHOUT_INTO = "merge failed with missing 'into' field";
+
+function rewriteRegexp(source: string, target: string, map: Record<string, Bytes>): ProviderMap {
+  const compiled = compileRewriteRegexp(source);
+  if (!compiled.ok) return compiled;
   const out: Record<string, Bytes> = {};
   for (const [key, value] of Object.entries(map)) {
     const replaced = replaceAllGo(compiled.matcher, key, (groups, names) => expand(target, groups, names));
@@ -174,14 +194,12 @@ function rewriteRegexp(source: string, target: string, map: Record<string, Bytes
 
 /** RewriteTransform: each key through the template, with `.value` the key (Go's default missingkey). */
 function rewriteTransform(text: string, map: Record<string, Bytes>, budget: EvaluationBudget): ProviderMap {
-  const parsed = parseGoTemplate('transform', text, 'default');
-  if (!parsed.ok) return fail(parsed.unsupported ? parsed.error : `transform failed with failed to parse template: ${parsed.error}`, parsed.unsupported);
+  const parsed = parseRewriteTransform(text);
+  if (!parsed.ok) return parsed;
   const out: Record<string, Bytes> = {};
   for (const [key, value] of Object.entries(map)) {
     const executed = executeGoTemplate(parsed.template, { value: key }, budget);
-    if (!executed.ok) {
-      return fail(executed.unsupported ? executed.error : `transform failed with failed to execute template for key ${goQuoted(key)}: ${executed.error}`, executed.unsupported);
-    }
+    if (!executed.ok) return esoFailure(`transform failed with failed to execute template for key ${goQuoted(key)}: `, executed);
     out[executed.output] = value;
   }
   return { ok: true, map: out };
@@ -204,7 +222,7 @@ function rewriteMerge(operation: ExternalSecretRewriteMerge, map: Record<string,
       return fail(`merge failed with key ${goQuoted(key)} not found in input map`);
     }
     const decoded = unmarshalJsonObject(value, budget);
-    if (!decoded.ok) return fail(decoded.unsupported ? decoded.error : `merge failed with failed to unmarshal JSON: ${decoded.error}`, decoded.unsupported);
+    if (!decoded.ok) return esoFailure('merge failed with failed to unmarshal JSON: ', decoded);
     for (const [name, element] of decoded.value) {
       if (merged.has(name)) conflicts.push(name);
       merged.set(name, element);
@@ -213,16 +231,16 @@ function rewriteMerge(operation: ExternalSecretRewriteMerge, map: Record<string,
   if (operation.conflictPolicy !== 'Ignore' && conflicts.length > 0) return fail(`merge failed with conflicts: ${conflicts.join(', ')}`);
   const strategy = operation.strategy || 'Extract';
   if (strategy === 'JSON') {
-    if (!operation.into) return fail("merge failed with missing 'into' field");
+    if (!operation.into) return fail(MERGE_WITHOUT_INTO);
     const marshalled = marshalJsonObject(merged, budget);
-    if (!marshalled.ok) return fail(marshalled.unsupported ? marshalled.error : `merge failed with failed to marshal merged map: ${marshalled.error}`, marshalled.unsupported);
+    if (!marshalled.ok) return esoFailure('merge failed with failed to marshal merged map: ', marshalled);
     return { ok: true, map: { ...map, [operation.into]: marshalled.value } };
   }
   if (strategy !== 'Extract') return { ok: true, map: {} };
   const out: Record<string, Bytes> = {};
   for (const [name, element] of merged) {
     const bytes = goJsonByteValue(element, budget);
-    if (!bytes.ok) return fail(bytes.unsupported ? bytes.error : `merge failed with failed to convert value to []byte: ${bytes.error}`, bytes.unsupported);
+    if (!bytes.ok) return esoFailure('merge failed with failed to convert value to []byte: ', bytes);
     out[name] = bytes.value;
   }
   return { ok: true, map: out };

@@ -5,7 +5,7 @@
 import { MAX_DURATION_LENGTH, parseGoDuration } from './duration.js';
 import type { Finding } from './facts.js';
 import { compileGoRegexp } from './goRegexp.js';
-import { parseGoTemplate } from './goTemplate.js';
+import { compileRewriteRegexp, MERGE_WITHOUT_INTO, parseRewriteTransform } from './esoValues.js';
 import type { ExternalSecretView, RemoteRefView, RewriteView } from './shape.js';
 
 const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
@@ -127,27 +127,23 @@ export function structureFindings(es: ExternalSecretView, minRefreshIntervalMs =
 
 /**
  * What ESO's rewrite would fail on at every sync whatever Vault holds: a regexp RE2 rejects,
- * a transform template Go cannot parse, a JSON merge with no key to write into. ESO's
- * messages, with the operation's field.
+ * a transform template Go cannot parse, a JSON merge with no key to write into. The same
+ * steps and words as the reconciler's (esoValues), with the operation's field.
  */
 function rewriteFindings(operation: RewriteView, field: string): Finding[] {
   const findings: Finding[] = [];
+  const report = (at: string, failed: { message: string; unsupported?: boolean }) =>
+    findings.push({ field: `${field}.${at}`, message: failed.message, check: failed.unsupported ? 'limit' : 'structure' });
   if (operation.regexpSource !== undefined) {
-    const compiled = compileGoRegexp(operation.regexpSource);
-    if (!compiled.ok) {
-      const message = compiled.unsupported ? compiled.error : `regexp failed with failed to compile: ${compiled.error}`;
-      findings.push({ field: `${field}.regexp.source`, message, check: compiled.unsupported ? 'limit' : 'structure' });
-    }
+    const compiled = compileRewriteRegexp(operation.regexpSource);
+    if (!compiled.ok) report('regexp.source', compiled);
   }
   if (operation.transformTemplate !== undefined) {
-    const parsed = parseGoTemplate('transform', operation.transformTemplate, 'default');
-    if (!parsed.ok) {
-      const message = parsed.unsupported ? parsed.error : `transform failed with failed to parse template: ${parsed.error}`;
-      findings.push({ field: `${field}.transform.template`, message, check: parsed.unsupported ? 'limit' : 'structure' });
-    }
+    const parsed = parseRewriteTransform(operation.transformTemplate);
+    if (!parsed.ok) report('transform.template', parsed);
   }
   if (operation.mergeStrategy === 'JSON' && !operation.mergeInto) {
-    findings.push({ field: `${field}.merge.into`, message: "merge failed with missing 'into' field (strategy JSON writes the merged object into this key)", check: 'structure' });
+    report('merge.into', { message: `${MERGE_WITHOUT_INTO} (strategy JSON writes the merged object into this key)` });
   }
   return findings;
 }
